@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leaven.core.models import OrgUnit
+from leaven.core.services import ALLOWED_CHILDREN
+
+LANGUAGE_CHOICES = [("en", _("English")), ("es", _("Spanish"))]
+
+
+class UnitForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"))
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"),
+        choices=LANGUAGE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["en", "es"],
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+
+    def __init__(self, *args: Any, parent: OrgUnit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = ALLOWED_CHILDREN.get(parent.kind, set())
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field.choices = [(v, label) for v, label in OrgUnit.Kind.choices if v in allowed]
+        tz_field = self.fields["time_zone"]
+        assert isinstance(tz_field, forms.ChoiceField)
+        zones = sorted(z for z in zoneinfo.available_timezones() if z.startswith("America/"))
+        zones += ["Pacific/Honolulu", "UTC"]
+        tz_field.choices = [(z, z) for z in zones]
+        tz_field.initial = parent.time_zone

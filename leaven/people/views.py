@@ -1,0 +1,473 @@
+"""Pages for people and households. Thin: parse the form, call a selector or a service,
+render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from leaven.core import access, permissions
+from leaven.core.models import OrgUnit
+from leaven.core.selectors import unit_list_for_actor
+from leaven.people import selectors, services
+from leaven.people.forms import (
+    EmailForm,
+    HouseholdForm,
+    NoteForm,
+    PersonCreateForm,
+    PersonFilterForm,
+    PersonForm,
+    PhoneForm,
+    RelationshipForm,
+    StageForm,
+    TagForm,
+    UnitJoinForm,
+    tristate,
+)
+from leaven.people.models import Email, Person, Phone, Relationship, Stage
+
+
+def _unit_choices(actor: Any, permission: str) -> list[tuple[int, str]]:
+    units = unit_list_for_actor(actor=actor, permission=permission)
+    return [(u.pk, "\u2003" * u.depth + u.name) for u in units]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _apply_errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not access.can_anywhere(user, permissions.PEOPLE_VIEW):
+        raise Http404
+    tags = [(t.pk, t.name) for t in selectors.tags_for_actor(actor=user)]
+    form = PersonFilterForm(
+        request.GET or None, tags=tags, units=_unit_choices(user, permissions.PEOPLE_VIEW)
+    )
+    filters = selectors.PersonFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.PersonFilters(
+            q=data["q"].strip(),
+            tag=data["tag"],
+            unit=data["unit"],
+            stage=data["stage"],
+            language=data["language"],
+            has_phone=tristate(data["has_phone"]),
+            has_email=tristate(data["has_email"]),
+        )
+    page = selectors.person_list(
+        actor=user,
+        filters=filters,
+        after=_int(request.GET.get("after")),
+        before=_int(request.GET.get("before")),
+        page_size=settings.LEAVEN_PAGE_SIZE,
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "filtered": filters.active,
+        "can_edit": access.can_anywhere(user, permissions.PEOPLE_EDIT),
+    }
+    template = "people/_person_rows.html" if request.htmx else "people/person_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_create(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    units = _unit_choices(user, permissions.PEOPLE_EDIT)
+    if not units:
+        raise Http404
+    form = PersonCreateForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = OrgUnit.objects.filter(pk=data["owner_unit"]).first()
+        emails = [services.EmailInput(address=data["email"], source="page")] if data["email"] else []
+        phones = (
+            [
+                services.PhoneInput(
+                    number=data["phone"],
+                    sms_status=Phone.SMSStatus.OPTED_IN
+                    if data["sms_consent"]
+                    else Phone.SMSStatus.NONE,
+                    source="page",
+                )
+            ]
+            if data["phone"]
+            else []
+        )
+        try:
+            if unit is None:
+                raise ValidationError({"owner_unit": _("Choose a unit.")})
+            person = services.person_create(
+                actor=user,
+                owner_unit=unit,
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                preferred_name=data["preferred_name"],
+                pronouns=data["pronouns"],
+                language=data["language"],
+                stage=data["stage"],
+                source=data["source"] or "page",
+                emails=emails,
+                phones=phones,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Person added."))
+            return redirect("people:person_detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    person = selectors.person_get_for_actor(actor=user, pk=pk)
+    units = selectors.person_units(actor=user, person=person)
+    can_contacts = any(access.can(user, permissions.PEOPLE_VIEW_CONTACTS, u) for u in units)
+    can_edit = services.person_editable_by(actor=user, person=person)
+    if can_contacts:
+        selectors.person_view_audited(actor=user, person=person)
+    visible = selectors.person_queryset_for_actor(actor=user)
+    relationships = [
+        (rel, rel.other)
+        for rel in person.relationships.select_related("other").filter(other__in=visible)
+    ]
+    related_from = [
+        (rel, rel.person)
+        for rel in person.related_from.select_related("person").filter(person__in=visible)
+    ]
+    edit_units = set(access.unit_ids_in_scope(user, permissions.PEOPLE_EDIT))
+    context = {
+        "person": person,
+        "units": units,
+        "can_contacts": can_contacts,
+        "can_edit": can_edit,
+        "emails": list(person.emails.all()) if can_contacts else [],
+        "phones": list(person.phones.all()) if can_contacts else [],
+        "tags": [t.tag for t in person.taggings.select_related("tag").order_by("tag__name")],
+        "relationships": relationships,
+        "related_from": related_from,
+        "affiliations": person.affiliations.select_related("organization"),
+        "household_members": (
+            selectors.household_residents(actor=user, household=person.household).exclude(
+                pk=person.pk
+            )
+            if person.household
+            else []
+        ),
+        "timeline": selectors.person_timeline(actor=user, person=person),
+        "audit": selectors.person_audit_trail(actor=user, person=person),
+        "stage_form": StageForm(initial={"stage": person.stage}),
+        "note_form": NoteForm(),
+        "tag_form": TagForm(),
+        "unit_form": UnitJoinForm(
+            units=[c for c in _unit_choices(user, permissions.PEOPLE_EDIT) if c[0] in edit_units]
+        ),
+        "relationship_form": RelationshipForm(),
+        "stages": Stage.choices,
+    }
+    return render(request, "people/person_detail.html", context)
+
+
+def _editable_person(request: HttpRequest, pk: int) -> Person:
+    person = selectors.person_get_for_actor(actor=request.user, pk=pk)
+    if not services.person_editable_by(actor=request.user, person=person):
+        raise Http404
+    return person
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    initial = {f: getattr(person, f) for f in services.PERSON_FIELDS}
+    form = PersonForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(actor=request.user, person=person, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("people:person_detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_form(request: HttpRequest, pk: int, email_pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, pk)
+    email: Email | None = None
+    if email_pk is not None:
+        email = person.emails.filter(pk=email_pk).first()
+        if email is None:
+            raise Http404
+    initial = (
+        {"address": email.address, "status": email.status, "is_primary": email.is_primary}
+        if email
+        else {"status": Email.Status.SUBSCRIBED}
+    )
+    form = EmailForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if email is None:
+                services.email_add(
+                    actor=request.user,
+                    person=person,
+                    data=services.EmailInput(
+                        address=data["address"],
+                        status=data["status"],
+                        is_primary=data["is_primary"],
+                        source="page",
+                    ),
+                )
+            else:
+                services.email_update(actor=request.user, email=email, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("people:person_detail", pk=person.pk)
+    return render(
+        request, "people/contact_form.html", {"form": form, "person": person, "contact": email}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def phone_form(request: HttpRequest, pk: int, phone_pk: int | None = None) -> HttpResponse:
+    person = _editable_person(request, pk)
+    phone: Phone | None = None
+    if phone_pk is not None:
+        phone = person.phones.filter(pk=phone_pk).first()
+        if phone is None:
+            raise Http404
+    initial = (
+        {
+            "number": phone.number,
+            "kind": phone.kind,
+            "sms_status": phone.sms_status,
+            "urgent_alerts": phone.urgent_alerts,
+            "is_primary": phone.is_primary,
+        }
+        if phone
+        else {"kind": Phone.Kind.MOBILE, "sms_status": Phone.SMSStatus.NONE}
+    )
+    form = PhoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if phone is None:
+                services.phone_add(
+                    actor=request.user,
+                    person=person,
+                    data=services.PhoneInput(source="page", **data),
+                )
+            else:
+                services.phone_update(actor=request.user, phone=phone, **data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("people:person_detail", pk=person.pk)
+    return render(
+        request,
+        "people/contact_form.html",
+        {"form": form, "person": person, "contact": phone, "is_phone": True},
+    )
+
+
+@login_required
+@require_POST
+def contact_remove(request: HttpRequest, pk: int, kind: str, contact_pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    manager = person.emails if kind == "email" else person.phones
+    contact = manager.filter(pk=contact_pk).first()
+    if contact is None:
+        raise Http404
+    try:
+        services.contact_remove(actor=request.user, contact=contact)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Removed."))
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    form = StageForm(request.POST)
+    if form.is_valid():
+        services.person_set_stage(
+            actor=request.user,
+            person=person,
+            stage=form.cleaned_data["stage"],
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("Stage updated."))
+    else:
+        messages.error(request, _("Choose a stage."))
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_note(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.note_create(actor=request.user, person=person, body=form.cleaned_data["body"])
+        messages.success(request, _("Note added."))
+    else:
+        messages.error(request, _("Write something first."))
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_tag(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["name"].strip()
+        tag = selectors.tags_for_actor(actor=request.user).filter(name=name).first()
+        try:
+            if tag is None:
+                tag = services.tag_create(
+                    actor=request.user, owner_unit=person.owner_unit, name=name
+                )
+            services.person_tag(actor=request.user, person=person, tag=tag)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_untag(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    tag = selectors.tag_get_for_actor(actor=request.user, pk=tag_pk)
+    services.person_untag(actor=request.user, person=person, tag=tag)
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_unit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    units = _unit_choices(request.user, permissions.PEOPLE_EDIT)
+    form = UnitJoinForm(request.POST, units=units)
+    if form.is_valid():
+        unit = OrgUnit.objects.get(pk=form.cleaned_data["unit"])
+        action = request.POST.get("action", "join")
+        try:
+            if action == "leave":
+                services.person_leave_unit(actor=request.user, person=person, unit=unit)
+            else:
+                services.person_join_unit(actor=request.user, person=person, unit=unit)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def person_relationship(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    form = RelationshipForm(request.POST)
+    if form.is_valid():
+        try:
+            other = selectors.person_get_for_actor(actor=request.user, pk=form.cleaned_data["other"])
+        except Http404:
+            messages.error(request, _("No person with that number in your units."))
+            return redirect("people:person_detail", pk=person.pk)
+        try:
+            services.relationship_create(
+                actor=request.user, person=person, other=other, kind=form.cleaned_data["kind"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_POST
+def relationship_delete(request: HttpRequest, pk: int, rel_pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    relationship = Relationship.objects.filter(pk=rel_pk, person=person).first()
+    if relationship is None:
+        raise Http404
+    services.relationship_delete(actor=request.user, relationship=relationship)
+    return redirect("people:person_detail", pk=person.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_household(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    household = person.household
+    initial = (
+        {
+            "street": household.street,
+            "unit": household.unit,
+            "city": household.city,
+            "state": household.state,
+            "zip_code": household.zip_code,
+        }
+        if household
+        else {}
+    )
+    form = HouseholdForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            household = services.household_get_or_create(
+                actor=request.user, owner_unit=person.owner_unit, **form.cleaned_data
+            )
+            services.person_set_household(actor=request.user, person=person, household=household)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Address saved."))
+            return redirect("people:person_detail", pk=person.pk)
+    return render(request, "people/household_form.html", {"form": form, "person": person})
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    household = selectors.household_get_for_actor(actor=request.user, pk=pk)
+    residents = selectors.household_residents(actor=request.user, household=household)
+    return render(
+        request, "people/household_detail.html", {"household": household, "residents": residents}
+    )
