@@ -1,15 +1,15 @@
 """Shared test fixtures: a small organization tree and named users, with an outsider.
 
-    Network "Red Solidaria"
-      Region "Midwest"
-        Committee "Pilsen" (committee A) -- circle "Hometown club from Oaxaca"
-        Committee "Little Village" (committee B)
+Network "Red Solidaria"
+  Region "Midwest"
+    Committee "Pilsen" (committee A) -- circle "Hometown club from Oaxaca"
+    Committee "Little Village" (committee B)
 
-    admin       admin of the network
-    coordinator coordinator of Pilsen
-    captain     captain of Pilsen
-    viewer      viewer of Pilsen
-    outsider    coordinator of Little Village (must never see Pilsen's people)
+admin       admin of the network
+coordinator coordinator of Pilsen
+captain     captain of Pilsen
+viewer      viewer of Pilsen
+outsider    coordinator of Little Village (must never see Pilsen's people)
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The `leaven` command: Leaven's own commands plus everything `manage.py` does.
 
-    leaven serve              web workers and a task worker, in one command
-    leaven demo               load the demo organization
-    leaven createuser         create a user with a role on a unit
-    leaven rotate-keys        re-encrypt stored fields with the current key
-    leaven genenv             print a fresh .env with new secrets
-    leaven <anything else>    the Django management command of that name
+leaven serve              web workers and a task worker, in one command
+leaven demo               load the demo organization
+leaven createuser         create a user with a role on a unit
+leaven rotate-keys        re-encrypt stored fields with the current key
+leaven genenv             print a fresh .env with new secrets
+leaven <anything else>    the Django management command of that name
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ ALIASES = {"rotate-keys": "rotate_keys", "create-user": "createuser", "unit": "u
 
 
 def genenv() -> str:
-    from leaven.core.crypto import generate_key
-
     import secrets
+
+    from leaven.core.crypto import generate_key
 
     return "\n".join(
         [

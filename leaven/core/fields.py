@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from leaven.core import crypto
+
+if TYPE_CHECKING:
+    _AnyTextField = models.TextField[Any, Any]
+else:
+    _AnyTextField = models.TextField
 
 
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
@@ -28,8 +33,12 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         return crypto.encrypt(str(value))
 
 
-class EncryptedJSONField(models.TextField):  # type: ignore[type-arg]
+class EncryptedJSONField(_AnyTextField):
     """A JSON object stored encrypted."""
+
+    if TYPE_CHECKING:
+        _pyi_private_set_type: dict[str, Any] | None  # type: ignore[assignment]
+        _pyi_private_get_type: dict[str, Any]  # type: ignore[assignment]
 
     encrypted = True
 

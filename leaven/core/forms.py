@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -26,11 +26,9 @@ class UnitForm(forms.Form):
     def __init__(self, *args: Any, parent: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = ALLOWED_CHILDREN.get(parent.kind, set())
-        kind_field = self.fields["kind"]
-        assert isinstance(kind_field, forms.ChoiceField)
+        kind_field = cast(forms.ChoiceField, self.fields["kind"])
         kind_field.choices = [(v, label) for v, label in OrgUnit.Kind.choices if v in allowed]
-        tz_field = self.fields["time_zone"]
-        assert isinstance(tz_field, forms.ChoiceField)
+        tz_field = cast(forms.ChoiceField, self.fields["time_zone"])
         zones = sorted(z for z in zoneinfo.available_timezones() if z.startswith("America/"))
         zones += ["Pacific/Honolulu", "UTC"]
         tz_field.choices = [(z, z) for z in zones]

@@ -35,7 +35,8 @@ def needs_mfa(user: object) -> bool:
 
 
 def has_mfa(user: object) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    found: bool = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return found
 
 
 class RequireMFAMiddleware:
