@@ -87,9 +87,7 @@ def unit_ids_in_scope(actor: Actor, permission: str) -> frozenset[int]:
 def can(actor: Actor, permission: str, unit: OrgUnit | None) -> bool:
     if unit is None:
         return False
-    return any(
-        unit.path.startswith(path) for path in _paths_for(actor, permission)
-    )
+    return any(unit.path.startswith(path) for path in _paths_for(actor, permission))
 
 
 def can_anywhere(actor: Actor, permission: str) -> bool:

@@ -40,9 +40,7 @@ def unit_get_for_actor(
 def unit_roles(*, actor: Any, unit: OrgUnit) -> QuerySet[RoleAssignment]:
     """The roles held on this unit itself, for people who may see the unit."""
     access.require(actor, permissions.PEOPLE_VIEW, unit)
-    return (
-        RoleAssignment.objects.filter(unit=unit).select_related("user").order_by("role", "user")
-    )
+    return RoleAssignment.objects.filter(unit=unit).select_related("user").order_by("role", "user")
 
 
 def unit_ancestors(*, unit: OrgUnit) -> list[OrgUnit]:

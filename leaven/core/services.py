@@ -136,9 +136,7 @@ def unit_update(
     ]
     unit.name, unit.languages, unit.time_zone = name, languages, time_zone
     unit.save(update_fields=["name", "languages", "time_zone"])
-    audit_record(
-        actor=actor, verb="unit.updated", obj=unit, unit=unit, detail={"fields": changed}
-    )
+    audit_record(actor=actor, verb="unit.updated", obj=unit, unit=unit, detail={"fields": changed})
     return unit
 
 

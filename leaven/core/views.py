@@ -36,9 +36,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for stage in Stage.values:
                 counts[stage] = person_count(actor=user, filters=PersonFilters(stage=stage))
             cache.set(key, counts, 60)
-        recent_people = list(
-            person_queryset_for_actor(actor=user).order_by("-modified_at")[:8]
-        )
+        recent_people = list(person_queryset_for_actor(actor=user).order_by("-modified_at")[:8])
     unit_ids = access.unit_ids_in_scope(user, permissions.PEOPLE_VIEW)
     recent = (
         AuditEvent.objects.filter(unit_id__in=unit_ids)
@@ -79,9 +77,9 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .filter(unit_links__unit=unit)
         .order_by("sort_name", "id")
     )
-    page = Paginator(members.only("id", "given_name", "family_name", "preferred_name", "stage"), 25).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        members.only("id", "given_name", "family_name", "preferred_name", "stage"), 25
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "core/unit_detail.html",

@@ -257,9 +257,7 @@ class Relationship(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["person", "other", "kind"], name="unique_relationship"
-            ),
+            models.UniqueConstraint(fields=["person", "other", "kind"], name="unique_relationship"),
             models.CheckConstraint(
                 condition=~models.Q(person=models.F("other")), name="relationship_not_self"
             ),

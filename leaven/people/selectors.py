@@ -25,9 +25,7 @@ from leaven.people.models import (
 
 
 def _visible_q(unit_ids: frozenset[int]) -> Q:
-    return Q(
-        Exists(PersonUnit.objects.filter(person_id=OuterRef("pk"), unit_id__in=unit_ids))
-    )
+    return Q(Exists(PersonUnit.objects.filter(person_id=OuterRef("pk"), unit_id__in=unit_ids)))
 
 
 def person_queryset_for_actor(
@@ -221,8 +219,10 @@ def household_get_for_actor(*, actor: Any, pk: int) -> Household:
 
 
 def household_residents(*, actor: Any, household: Household) -> QuerySet[Person]:
-    return person_queryset_for_actor(actor=actor).filter(household=household).order_by(
-        "sort_name", "id"
+    return (
+        person_queryset_for_actor(actor=actor)
+        .filter(household=household)
+        .order_by("sort_name", "id")
     )
 
 
@@ -245,7 +245,10 @@ def person_timeline(*, actor: Any, person: Person, limit: int = 50) -> list[Time
                 kind="stage",
                 text=change.reason,
                 actor=str(change.actor or ""),
-                extra={"from": change.get_from_stage_display(), "to": change.get_to_stage_display()},
+                extra={
+                    "from": change.get_from_stage_display(),
+                    "to": change.get_to_stage_display(),
+                },
             )
         )
     if access.can(actor, permissions.PEOPLE_VIEW_NOTES, person.owner_unit) or any(
@@ -254,7 +257,9 @@ def person_timeline(*, actor: Any, person: Person, limit: int = 50) -> list[Time
     ):
         for note in person.notes.select_related("author")[:limit]:
             entries.append(
-                TimelineEntry(at=note.created_at, kind="note", text=note.body, actor=str(note.author or ""))
+                TimelineEntry(
+                    at=note.created_at, kind="note", text=note.body, actor=str(note.author or "")
+                )
             )
     for tagging in Tagging.objects.filter(person=person).select_related("tag")[:limit]:
         entries.append(TimelineEntry(at=tagging.created_at, kind="tag", text=tagging.tag.name))

@@ -303,9 +303,7 @@ def phone_add(*, actor: Any, person: Person, data: PhoneInput) -> Phone:
 
 
 @transaction.atomic
-def email_update(
-    *, actor: Any, email: Email, address: str, status: str, is_primary: bool
-) -> Email:
+def email_update(*, actor: Any, email: Email, address: str, status: str, is_primary: bool) -> Email:
     """Change an address or its consent. An unsubscribe can only be lifted by the person
     themselves (through their own confirmation), never from this page."""
     person = email.person
@@ -505,9 +503,7 @@ def person_leave_unit(*, actor: Any, person: Person, unit: OrgUnit) -> None:
 
 
 @transaction.atomic
-def relationship_create(
-    *, actor: Any, person: Person, other: Person, kind: str
-) -> Relationship:
+def relationship_create(*, actor: Any, person: Person, other: Person, kind: str) -> Relationship:
     _require_edit(actor, person)
     if kind not in Relationship.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of relationship.")})
@@ -542,7 +538,9 @@ def relationship_delete(*, actor: Any, relationship: Relationship) -> None:
 
 
 @transaction.atomic
-def partner_create(*, actor: Any, owner_unit: OrgUnit, name: str, sector: str) -> PartnerOrganization:
+def partner_create(
+    *, actor: Any, owner_unit: OrgUnit, name: str, sector: str
+) -> PartnerOrganization:
     if not access.can(actor, permissions.PEOPLE_EDIT, owner_unit):
         raise ValidationError(_("You cannot add partners to this unit."))
     if sector not in PartnerOrganization.Sector.values:
@@ -590,7 +588,10 @@ def note_create(*, actor: Any, person: Person, body: str) -> Note:
     )
     _touch(person)
     audit_record(
-        actor=actor, verb="note.created", obj=person, unit=person.owner_unit,
+        actor=actor,
+        verb="note.created",
+        obj=person,
+        unit=person.owner_unit,
         detail={"note": note.pk},
     )
     return note

@@ -109,7 +109,9 @@ def person_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = OrgUnit.objects.filter(pk=data["owner_unit"]).first()
-        emails = [services.EmailInput(address=data["email"], source="page")] if data["email"] else []
+        emails = (
+            [services.EmailInput(address=data["email"], source="page")] if data["email"] else []
+        )
         phones = (
             [
                 services.PhoneInput(
@@ -409,7 +411,9 @@ def person_relationship(request: HttpRequest, pk: int) -> HttpResponse:
     form = RelationshipForm(request.POST)
     if form.is_valid():
         try:
-            other = selectors.person_get_for_actor(actor=request.user, pk=form.cleaned_data["other"])
+            other = selectors.person_get_for_actor(
+                actor=request.user, pk=form.cleaned_data["other"]
+            )
         except Http404:
             messages.error(request, _("No person with that number in your units."))
             return redirect("people:person_detail", pk=person.pk)
