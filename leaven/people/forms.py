@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leaven.people.models import Email, Phone, Relationship, Stage
+from leaven.people.models import CustomField, Email, Phone, Relationship, Stage
 
 LANGUAGE_CHOICES = [
     ("en", _("English")),
@@ -59,12 +59,24 @@ class PersonFilterForm(forms.Form):
 
 
 class PersonForm(forms.Form):
+    """A person's own fields, plus the custom fields their units define (``cf_<key>``)."""
+
     given_name = forms.CharField(label=_("Given name"), max_length=100)
     family_name = forms.CharField(label=_("Family name"), max_length=100, required=False)
     preferred_name = forms.CharField(label=_("Preferred name"), max_length=100, required=False)
     pronouns = forms.CharField(label=_("Pronouns"), max_length=40, required=False)
     language = forms.ChoiceField(label=_("Preferred language"), choices=LANGUAGE_CHOICES)
     source = forms.CharField(label=_("Source"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, custom_fields: list[CustomField] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for definition in custom_fields or []:
+            self.fields[f"cf_{definition.key}"] = forms.CharField(
+                label=definition.label,
+                max_length=500,
+                required=False,
+                help_text=_("Stored encrypted.") if definition.sensitive else "",
+            )
 
 
 class PersonCreateForm(PersonForm):
@@ -127,3 +139,10 @@ class HouseholdForm(forms.Form):
     city = forms.CharField(label=_("City"), max_length=100)
     state = forms.CharField(label=_("State"), max_length=2, min_length=2)
     zip_code = forms.CharField(label=_("ZIP code"), max_length=10, required=False)
+
+
+class CustomFieldForm(forms.Form):
+    label = forms.CharField(label=_("Field name"), max_length=100)
+    sensitive = forms.BooleanField(
+        label=_("Sensitive: store encrypted, show only to coordinators and up"), required=False
+    )

@@ -15,6 +15,7 @@ from leaven.core.models import AuditEvent, OrgUnit
 from leaven.core.selectors import audit_list_for_object, deny
 from leaven.people import normalize
 from leaven.people.models import (
+    CustomField,
     Household,
     Person,
     PersonUnit,
@@ -251,10 +252,7 @@ def person_timeline(*, actor: Any, person: Person, limit: int = 50) -> list[Time
                 },
             )
         )
-    if access.can(actor, permissions.PEOPLE_VIEW_NOTES, person.owner_unit) or any(
-        access.can(actor, permissions.PEOPLE_VIEW_NOTES, unit)
-        for unit in person_units(actor=actor, person=person)
-    ):
+    if person_can_read_sensitive(actor=actor, person=person):
         for note in person.notes.select_related("author")[:limit]:
             entries.append(
                 TimelineEntry(
@@ -275,3 +273,16 @@ def person_audit_trail(*, actor: Any, person: Person, limit: int = 50) -> list[A
     ):
         return []
     return list(audit_list_for_object(object_type="person", object_id=person.pk)[:limit])
+
+
+def custom_fields_for_unit(*, unit: OrgUnit) -> list[CustomField]:
+    """The fields defined on a unit and on every unit above it."""
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part]
+    return list(CustomField.objects.filter(owner_unit_id__in=ids).order_by("label", "id"))
+
+
+def person_can_read_sensitive(*, actor: Any, person: Person) -> bool:
+    return any(
+        access.can(actor, permissions.PEOPLE_VIEW_NOTES, unit)
+        for unit in person_units(actor=actor, person=person)
+    )

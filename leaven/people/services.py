@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from leaven.core import access, permissions
@@ -18,6 +19,7 @@ from leaven.core.models import OrgUnit
 from leaven.people import normalize
 from leaven.people.models import (
     Affiliation,
+    CustomField,
     Email,
     Household,
     Note,
@@ -671,3 +673,30 @@ def person_find_by_contact(*, email: str = "", phone: str = "") -> list[int]:
         index = blind_index(normalize.phone_normalize(phone))
         ids.update(Phone.objects.filter(number_index=index).values_list("person_id", flat=True))
     return sorted(ids)
+
+
+@transaction.atomic
+def custom_field_define(
+    *, actor: Any, owner_unit: OrgUnit, key: str, label: str, sensitive: bool = False
+) -> CustomField:
+    """Add a field to the people of a unit and the units below it. A sensitive field is
+    stored encrypted and shown only to roles that read notes."""
+    if not access.can(actor, permissions.UNITS_MANAGE, owner_unit):
+        raise ValidationError(_("You cannot add fields to this unit."))
+    key = slugify(key or label).replace("-", "_")[:50]
+    label = normalize.nfc(label)
+    if not key or not label:
+        raise ValidationError({"label": _("A field needs a label.")})
+    if CustomField.objects.filter(owner_unit=owner_unit, key=key).exists():
+        raise ValidationError({"label": _("This unit already has a field with that name.")})
+    field = CustomField.objects.create(
+        owner_unit=owner_unit, key=key, label=label, sensitive=sensitive
+    )
+    audit_record(
+        actor=actor,
+        verb="custom_field.created",
+        obj=field,
+        unit=owner_unit,
+        detail={"sensitive": sensitive},
+    )
+    return field

@@ -30,5 +30,6 @@ urlpatterns = [
         name="relationship_delete",
     ),
     path("people/<int:pk>/household/", views.person_household, name="person_household"),
+    path("units/<slug:slug>/fields/", views.unit_custom_fields, name="unit_custom_fields"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
 ]

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from leaven.core import access, permissions
 from leaven.core.models import OrgUnit
-from leaven.core.selectors import unit_list_for_actor
+from leaven.core.selectors import unit_get_for_actor, unit_list_for_actor
 from leaven.people import selectors, services
 from leaven.people.forms import (
+    CustomFieldForm,
     EmailForm,
     HouseholdForm,
     NoteForm,
@@ -196,8 +197,23 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "relationship_form": RelationshipForm(),
         "stages": Stage.choices,
+        "custom_values": _custom_values(user, person),
     }
     return render(request, "people/person_detail.html", context)
+
+
+def _custom_values(actor: Any, person: Person) -> list[tuple[str, str, bool]]:
+    """(label, value, sensitive) for each defined field with a value the actor may read."""
+    read_sensitive = selectors.person_can_read_sensitive(actor=actor, person=person)
+    rows = []
+    for definition in selectors.custom_fields_for_unit(unit=person.owner_unit):
+        if definition.sensitive and not read_sensitive:
+            continue
+        values = person.sensitive_fields if definition.sensitive else person.custom_fields
+        value = values.get(definition.key)
+        if value not in (None, ""):
+            rows.append((definition.label, str(value), definition.sensitive))
+    return rows
 
 
 def _editable_person(request: HttpRequest, pk: int) -> Person:
@@ -211,11 +227,35 @@ def _editable_person(request: HttpRequest, pk: int) -> Person:
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = _editable_person(request, pk)
-    initial = {f: getattr(person, f) for f in services.PERSON_FIELDS}
-    form = PersonForm(request.POST or None, initial=initial)
+    definitions = selectors.custom_fields_for_unit(unit=person.owner_unit)
+    read_sensitive = selectors.person_can_read_sensitive(actor=request.user, person=person)
+    shown = [d for d in definitions if read_sensitive or not d.sensitive]
+    initial: dict[str, Any] = {f: getattr(person, f) for f in services.PERSON_FIELDS}
+    for definition in shown:
+        values = person.sensitive_fields if definition.sensitive else person.custom_fields
+        initial[f"cf_{definition.key}"] = values.get(definition.key, "")
+    form = PersonForm(request.POST or None, initial=initial, custom_fields=shown)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        custom = dict(person.custom_fields)
+        sensitive = dict(person.sensitive_fields) if read_sensitive else None
+        for definition in shown:
+            value = data.pop(f"cf_{definition.key}", "").strip()
+            target = sensitive if definition.sensitive else custom
+            if target is None:
+                continue
+            if value:
+                target[definition.key] = value
+            else:
+                target.pop(definition.key, None)
         try:
-            services.person_update(actor=request.user, person=person, **form.cleaned_data)
+            services.person_update(
+                actor=request.user,
+                person=person,
+                custom_fields=custom,
+                sensitive_fields=sensitive,
+                **data,
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -474,4 +514,40 @@ def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     residents = selectors.household_residents(actor=request.user, household=household)
     return render(
         request, "people/household_detail.html", {"household": household, "residents": residents}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_custom_fields(request: HttpRequest, slug: str) -> HttpResponse:
+    """The custom fields a unit adds to its people; organizers and admins add them."""
+    unit = unit_get_for_actor(actor=request.user, slug=slug)
+    can_manage = access.can(request.user, permissions.UNITS_MANAGE, unit)
+    form = CustomFieldForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.custom_field_define(
+                    actor=request.user,
+                    owner_unit=unit,
+                    key="",
+                    label=form.cleaned_data["label"],
+                    sensitive=form.cleaned_data["sensitive"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Field added."))
+                return redirect("people:unit_custom_fields", slug=unit.slug)
+    return render(
+        request,
+        "people/custom_fields.html",
+        {
+            "unit": unit,
+            "definitions": selectors.custom_fields_for_unit(unit=unit),
+            "form": form,
+            "can_manage": can_manage,
+        },
     )
