@@ -7,7 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leaven.people.models import CustomField, Email, Phone, Relationship, Stage
+from leaven.people.models import (
+    CustomField,
+    Email,
+    PartnerOrganization,
+    Phone,
+    Relationship,
+    Stage,
+)
 
 LANGUAGE_CHOICES = [
     ("en", _("English")),
@@ -146,3 +153,22 @@ class CustomFieldForm(forms.Form):
     sensitive = forms.BooleanField(
         label=_("Sensitive: store encrypted, show only to coordinators and up"), required=False
     )
+
+
+class PartnerForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    sector = forms.ChoiceField(label=_("Sector"), choices=PartnerOrganization.Sector.choices)
+    owner_unit = forms.TypedChoiceField(label=_("Unit"), coerce=int)
+
+    def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_unit"].choices = units  # type: ignore[attr-defined]
+
+
+class AffiliationForm(forms.Form):
+    organization = forms.TypedChoiceField(label=_("Organization"), coerce=int)
+    title = forms.CharField(label=_("Role or title"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, organizations: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = organizations  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from leaven.people import normalize
 from leaven.people.models import (
     CustomField,
     Household,
+    PartnerOrganization,
     Person,
     PersonUnit,
     StageChange,
@@ -193,10 +194,32 @@ def person_units(*, actor: Any, person: Person) -> list[OrgUnit]:
 
 def tags_for_actor(*, actor: Any) -> QuerySet[Tag]:
     """Tags the actor can see and use: those of units in scope and of their ancestors."""
+    return Tag.objects.filter(owner_unit_id__in=_scope_and_ancestor_ids(actor)).select_related(
+        "owner_unit"
+    )
+
+
+def _scope_and_ancestor_ids(actor: Any) -> set[int]:
     ids: set[int] = set(access.unit_ids_in_scope(actor, permissions.PEOPLE_VIEW))
     for _role, path, _unit in access.roles_of(actor):
         ids.update(int(part) for part in path.strip("/").split("/") if part)
-    return Tag.objects.filter(owner_unit_id__in=ids).select_related("owner_unit")
+    return ids
+
+
+def partners_for_actor(*, actor: Any) -> QuerySet[PartnerOrganization]:
+    """Partner organizations of the actor's units and of the units above them."""
+    return PartnerOrganization.objects.filter(
+        owner_unit_id__in=_scope_and_ancestor_ids(actor)
+    ).select_related("owner_unit")
+
+
+def partner_get_for_actor(*, actor: Any, pk: int) -> PartnerOrganization:
+    partner = partners_for_actor(actor=actor).filter(pk=pk).first()
+    if partner is None:
+        from django.http import Http404
+
+        raise Http404
+    return partner
 
 
 def tag_get_for_actor(*, actor: Any, pk: int) -> Tag:

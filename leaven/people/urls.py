@@ -31,5 +31,7 @@ urlpatterns = [
     ),
     path("people/<int:pk>/household/", views.person_household, name="person_household"),
     path("units/<slug:slug>/fields/", views.unit_custom_fields, name="unit_custom_fields"),
+    path("partners/", views.partner_list, name="partner_list"),
+    path("people/<int:pk>/affiliations/", views.person_affiliation, name="person_affiliation"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
 ]

@@ -20,10 +20,12 @@ from leaven.core.models import OrgUnit
 from leaven.core.selectors import unit_get_for_actor, unit_list_for_actor
 from leaven.people import selectors, services
 from leaven.people.forms import (
+    AffiliationForm,
     CustomFieldForm,
     EmailForm,
     HouseholdForm,
     NoteForm,
+    PartnerForm,
     PersonCreateForm,
     PersonFilterForm,
     PersonForm,
@@ -198,6 +200,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "relationship_form": RelationshipForm(),
         "stages": Stage.choices,
         "custom_values": _custom_values(user, person),
+        "affiliation_form": AffiliationForm(
+            organizations=[(p.pk, p.name) for p in selectors.partners_for_actor(actor=user)]
+        ),
     }
     return render(request, "people/person_detail.html", context)
 
@@ -551,3 +556,59 @@ def unit_custom_fields(request: HttpRequest, slug: str) -> HttpResponse:
             "can_manage": can_manage,
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def partner_list(request: HttpRequest) -> HttpResponse:
+    """Partner organizations: unions, parishes, hometown clubs, clinics, artists, donors."""
+    user = request.user
+    if not access.can_anywhere(user, permissions.PEOPLE_VIEW):
+        raise Http404
+    units = _unit_choices(user, permissions.PEOPLE_EDIT)
+    form = PartnerForm(request.POST or None, units=units)
+    if request.method == "POST":
+        if not units:
+            raise Http404
+        if form.is_valid():
+            unit = OrgUnit.objects.get(pk=form.cleaned_data["owner_unit"])
+            try:
+                services.partner_create(
+                    actor=user,
+                    owner_unit=unit,
+                    name=form.cleaned_data["name"],
+                    sector=form.cleaned_data["sector"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Partner organization added."))
+                return redirect("people:partner_list")
+    partners = selectors.partners_for_actor(actor=user).order_by("name")
+    return render(
+        request,
+        "people/partner_list.html",
+        {"partners": partners, "form": form, "can_edit": bool(units)},
+    )
+
+
+@login_required
+@require_POST
+def person_affiliation(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _editable_person(request, pk)
+    organizations = [(p.pk, p.name) for p in selectors.partners_for_actor(actor=request.user)]
+    form = AffiliationForm(request.POST, organizations=organizations)
+    if form.is_valid():
+        partner = selectors.partner_get_for_actor(
+            actor=request.user, pk=form.cleaned_data["organization"]
+        )
+        services.affiliation_create(
+            actor=request.user,
+            person=person,
+            organization=partner,
+            title=form.cleaned_data["title"],
+        )
+        messages.success(request, _("Saved."))
+    else:
+        messages.error(request, _("Choose an organization."))
+    return redirect("people:person_detail", pk=person.pk)
