@@ -52,8 +52,8 @@ bench: $(BIN)/leaven
 
 ## messages: refresh and compile the Spanish translation
 messages: $(BIN)/leaven
-	cd leaven && ../$(BIN)/python ../manage.py makemessages -l es --ignore=tests
-	cd leaven && ../$(BIN)/python ../manage.py compilemessages
+	cd leaven && LEAVEN_TESTING=1 ../$(BIN)/python ../manage.py makemessages -l es --ignore=tests
+	cd leaven && LEAVEN_TESTING=1 ../$(BIN)/python ../manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -126,7 +126,7 @@ def totp_code(secret: str = TOTP_SECRET) -> str:
 
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return str(format_hotp_value(hotp_value(secret, int(time.time()) // 30)))
 
 
 @pytest.fixture

@@ -217,6 +217,8 @@ MFA_ADAPTER = "leaven.core.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("LEAVEN_MFA_ISSUER", "Leaven")
 MFA_RECOVERY_CODE_COUNT = 10
+# Accept the code of the 30-second window before or after, for a code typed at the edge.
+MFA_TOTP_TOLERANCE = 1
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
@@ -271,6 +273,9 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "leaven" / "static"]
+# In development and tests, serve straight from the source folders.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
+WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 STATIC_ROOT = Path(env("LEAVEN_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -51,5 +51,47 @@ def rotate_all(*, actor: Any, batch_size: int = 1000) -> dict[str, int]:
                 )
                 last = rows[-1][0]
                 counts[label] += len(rows)
+    if apps.is_installed("allauth.mfa"):
+        counts["mfa.Authenticator.data"] = _rotate_authenticators(prefix, batch_size)
     audit_record(actor=actor, verb="keys.rotated", detail={"primary": primary, **counts})
     return counts
+
+
+def _rotate_json(value: Any, prefix: str) -> tuple[Any, bool]:
+    """Re-encrypt every encrypted string inside a JSON value not yet under `prefix`."""
+    if isinstance(value, str):
+        if value.startswith(f"{crypto.PREFIX}:") and not value.startswith(prefix):
+            return crypto.encrypt(crypto.decrypt(value)), True
+        return value, False
+    if isinstance(value, list):
+        pairs = [_rotate_json(item, prefix) for item in value]
+        return [item for item, _ in pairs], any(changed for _, changed in pairs)
+    if isinstance(value, dict):
+        rotated = {key: _rotate_json(item, prefix) for key, item in value.items()}
+        return {key: item for key, (item, _) in rotated.items()}, any(
+            changed for _, changed in rotated.values()
+        )
+    return value, False
+
+
+def _rotate_authenticators(prefix: str, batch_size: int) -> int:
+    """allauth keeps TOTP secrets and recovery-code seeds, encrypted with these same keys
+    (see adapters.MFAAdapter), inside a JSON column: rotate them too."""
+    authenticator = apps.get_model("mfa", "Authenticator")
+    count, last = 0, 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                authenticator.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", "data")[:batch_size]
+            )
+            if not rows:
+                break
+            for pk, data in rows:
+                rotated, changed = _rotate_json(data, prefix)
+                if changed:
+                    authenticator.objects.filter(pk=pk).update(data=rotated)
+                    count += 1
+            last = rows[-1][0]
+    return count

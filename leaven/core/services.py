@@ -88,7 +88,10 @@ def unit_create(
             raise ValidationError(_("You cannot add units here."))
         if kind not in ALLOWED_CHILDREN.get(parent.kind, set()):
             raise ValidationError(
-                {"kind": _("A %(kind)s cannot sit under this unit.") % {"kind": kind}}
+                {
+                    "kind": _("A %(kind)s cannot sit under this unit.")
+                    % {"kind": OrgUnit.Kind(kind).label if kind in OrgUnit.Kind.values else kind}
+                }
             )
     elif kind not in {OrgUnit.Kind.NETWORK, OrgUnit.Kind.ORGANIZATION}:
         raise ValidationError({"parent": _("Only a network or organization can be a root.")})
@@ -161,6 +164,17 @@ def user_create(
         language=language,
     )
     audit_record(actor=actor, verb="user.created", obj=user)
+    return user
+
+
+@transaction.atomic
+def user_make_operator(*, actor: Any, user: User) -> User:
+    """Make `user` an operator (a superuser). Only commands call this; it is audited."""
+    if user.is_superuser and user.is_staff:
+        return user
+    user.is_superuser = user.is_staff = True
+    user.save(update_fields=["is_superuser", "is_staff"])
+    audit_record(actor=actor, verb="user.made_operator", obj=user)
     return user
 
 

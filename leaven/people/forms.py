@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leaven.people import normalize
 from leaven.people.models import (
     CustomField,
     Email,
@@ -99,11 +100,23 @@ class PersonCreateForm(PersonForm):
         super().__init__(*args, **kwargs)
         self.fields["owner_unit"].choices = units  # type: ignore[attr-defined]
 
+    # A malformed email or phone is a shape error: show it beside its field.
+    def clean_email(self) -> str:
+        value: str = self.cleaned_data["email"]
+        return normalize.email_normalize(value) if value.strip() else ""
+
+    def clean_phone(self) -> str:
+        value: str = self.cleaned_data["phone"]
+        return normalize.phone_normalize(value) if value.strip() else ""
+
 
 class EmailForm(forms.Form):
     address = forms.CharField(label=_("Email address"), max_length=254)
     status = forms.ChoiceField(label=_("Email consent"), choices=Email.Status.choices)
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+    def clean_address(self) -> str:
+        return normalize.email_normalize(self.cleaned_data["address"])
 
 
 class PhoneForm(forms.Form):
@@ -112,6 +125,9 @@ class PhoneForm(forms.Form):
     sms_status = forms.ChoiceField(label=_("SMS consent"), choices=Phone.SMSStatus.choices)
     urgent_alerts = forms.BooleanField(label=_("Round-the-clock urgent alerts"), required=False)
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+    def clean_number(self) -> str:
+        return normalize.phone_normalize(self.cleaned_data["number"])
 
 
 class StageForm(forms.Form):

@@ -17,7 +17,8 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive key: "Muñoz" and "MUNOZ" fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Case-fold after the compatibility decomposition: "𝑨" decomposes to "A", which must fold.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     stripped = stripped.replace("đ", "d").replace("ø", "o").replace("ł", "l")
     return re.sub(r"\s+", " ", stripped).strip()
@@ -89,9 +90,14 @@ def address_key(street: str, unit: str, city: str, state: str, zip_code: str) ->
         text = fold(text).replace("#", " # ")
         return [STREET_WORDS.get(w, w) for w in re.findall(r"[a-z0-9#]+", text)]
 
+    street_words = words(street)
     unit_words = [w for w in words(unit) if w not in {"apt", "ste"}]
+    # "123 Main St Apt 4" with no separate unit: the apartment is the same dwelling as
+    # "123 Main St" with unit "4".
+    if not unit_words and len(street_words) > 2 and street_words[-2] in {"apt", "ste"}:
+        street_words, unit_words = street_words[:-2], street_words[-1:]
     parts = [
-        " ".join(words(street)),
+        " ".join(street_words),
         " ".join(unit_words),
         " ".join(words(city)),
         fold(state)[:2],

@@ -68,6 +68,18 @@ def person_editable_by(*, actor: Any, person: Person) -> bool:
     return PersonUnit.objects.filter(person=person, unit_id__in=unit_ids).exists()
 
 
+def _visible_unit(actor: Any, unit: OrgUnit) -> bool:
+    """A tag or partner of a unit in the actor's scope, or of a unit above one of theirs."""
+    if access.can(actor, permissions.PEOPLE_VIEW, unit):
+        return True
+    return any(path.startswith(unit.path) for _role, path, _id in access.roles_of(actor))
+
+
+def _person_visible(actor: Any, person: Person) -> bool:
+    unit_ids = access.unit_ids_in_scope(actor, permissions.PEOPLE_VIEW)
+    return PersonUnit.objects.filter(person=person, unit_id__in=unit_ids).exists()
+
+
 def _clean_language(language: str) -> str:
     language = (language or "en").strip().lower()
     if not language or len(language) > LANGUAGE_CODE_MAX or not language.replace("-", "").isalpha():
@@ -137,7 +149,7 @@ def person_create(
             person=person,
             from_stage=Stage.UNKNOWN,
             to_stage=stage,
-            reason=_("Created"),
+            reason="",
             actor=person.created_by,
         )
     audit_record(actor=actor, verb="person.created", obj=person, unit=owner_unit)
@@ -429,6 +441,8 @@ def contact_remove(*, actor: Any, contact: Email | Phone) -> None:
 @transaction.atomic
 def person_tag(*, actor: Any, person: Person, tag: Tag) -> Tagging:
     _require_edit(actor, person)
+    if not _visible_unit(actor, tag.owner_unit):
+        raise ValidationError(_("You cannot use this tag."))
     tagging, created = Tagging.objects.get_or_create(tag=tag, person=person)
     if created:
         _touch(person)
@@ -507,6 +521,8 @@ def person_leave_unit(*, actor: Any, person: Person, unit: OrgUnit) -> None:
 @transaction.atomic
 def relationship_create(*, actor: Any, person: Person, other: Person, kind: str) -> Relationship:
     _require_edit(actor, person)
+    if not _person_visible(actor, other):
+        raise ValidationError(_("You cannot link to this person."))
     if kind not in Relationship.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of relationship.")})
     if person.pk == other.pk:
@@ -563,6 +579,8 @@ def affiliation_create(
     *, actor: Any, person: Person, organization: PartnerOrganization, title: str = ""
 ) -> Affiliation:
     _require_edit(actor, person)
+    if not _visible_unit(actor, organization.owner_unit):
+        raise ValidationError(_("You cannot use this organization."))
     affiliation, created = Affiliation.objects.get_or_create(
         person=person, organization=organization, defaults={"title": title.strip()}
     )

@@ -13,11 +13,6 @@ urlpatterns = [
     path("people/<int:pk>/emails/<int:email_pk>/", views.email_form, name="email_edit"),
     path("people/<int:pk>/phones/new/", views.phone_form, name="phone_add"),
     path("people/<int:pk>/phones/<int:phone_pk>/", views.phone_form, name="phone_edit"),
-    path(
-        "people/<int:pk>/<str:kind>/<int:contact_pk>/remove/",
-        views.contact_remove,
-        name="contact_remove",
-    ),
     path("people/<int:pk>/stage/", views.person_stage, name="person_stage"),
     path("people/<int:pk>/notes/", views.person_note, name="person_note"),
     path("people/<int:pk>/tags/", views.person_tag, name="person_tag"),
@@ -28,6 +23,12 @@ urlpatterns = [
         "people/<int:pk>/relationships/<int:rel_pk>/remove/",
         views.relationship_delete,
         name="relationship_delete",
+    ),
+    # After the tag and relationship removals, which this pattern would otherwise swallow.
+    path(
+        "people/<int:pk>/<str:kind>/<int:contact_pk>/remove/",
+        views.contact_remove,
+        name="contact_remove",
     ),
     path("people/<int:pk>/household/", views.person_household, name="person_household"),
     path("units/<slug:slug>/fields/", views.unit_custom_fields, name="unit_custom_fields"),

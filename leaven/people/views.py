@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leaven.core import access, permissions
 from leaven.core.models import OrgUnit
 from leaven.core.selectors import unit_get_for_actor, unit_list_for_actor
-from leaven.people import selectors, services
+from leaven.people import normalize, selectors, services
 from leaven.people.forms import (
     AffiliationForm,
     CustomFieldForm,
@@ -108,7 +108,11 @@ def person_create(request: HttpRequest) -> HttpResponse:
     units = _unit_choices(user, permissions.PEOPLE_EDIT)
     if not units:
         raise Http404
-    form = PersonCreateForm(request.POST or None, units=units)
+    form = PersonCreateForm(
+        request.POST or None,
+        units=units,
+        initial={"language": "es" if request.LANGUAGE_CODE == "es" else "en"},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = OrgUnit.objects.filter(pk=data["owner_unit"]).first()
@@ -161,15 +165,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = services.person_editable_by(actor=user, person=person)
     if can_contacts:
         selectors.person_view_audited(actor=user, person=person)
-    visible = selectors.person_queryset_for_actor(actor=user)
-    relationships = [
-        (rel, rel.other)
-        for rel in person.relationships.select_related("other").filter(other__in=visible)
-    ]
-    related_from = [
-        (rel, rel.person)
-        for rel in person.related_from.select_related("person").filter(person__in=visible)
-    ]
+    relationships, related_from = selectors.person_relationships(actor=user, person=person)
     edit_units = set(access.unit_ids_in_scope(user, permissions.PEOPLE_EDIT))
     context = {
         "person": person,
@@ -321,7 +317,7 @@ def phone_form(request: HttpRequest, pk: int, phone_pk: int | None = None) -> Ht
             raise Http404
     initial = (
         {
-            "number": phone.number,
+            "number": normalize.phone_display(phone.number),
             "kind": phone.kind,
             "sms_status": phone.sms_status,
             "urgent_alerts": phone.urgent_alerts,
@@ -357,6 +353,8 @@ def phone_form(request: HttpRequest, pk: int, phone_pk: int | None = None) -> Ht
 @login_required
 @require_POST
 def contact_remove(request: HttpRequest, pk: int, kind: str, contact_pk: int) -> HttpResponse:
+    if kind not in ("email", "phone"):
+        raise Http404
     person = _editable_person(request, pk)
     manager = person.emails if kind == "email" else person.phones
     contact = manager.filter(pk=contact_pk).first()

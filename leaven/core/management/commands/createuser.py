@@ -51,9 +51,8 @@ class Command(BaseCommand):
                 except ValidationError as exc:
                     raise CommandError("; ".join(exc.messages)) from exc
                 self.stdout.write(f"Created {user.email}")
-            if options["superuser"] and not user.is_superuser:
-                user.is_superuser = user.is_staff = True
-                user.save(update_fields=["is_superuser", "is_staff"])
+            if options["superuser"]:
+                services.user_make_operator(actor=None, user=user)
             if unit is not None:
                 services.role_grant(
                     actor=None, user=user, unit=unit, role=options["role"], as_operator=True
