@@ -92,6 +92,11 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "leaven.core",
     "leaven.people",
+    "leaven.geo",
+    "leaven.imports",
+    "leaven.membership",
+    "leaven.messaging",
+    "leaven.events",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,9 @@ urlpatterns = [
     path("operator/", admin.site.urls),
     path("", include("leaven.core.urls")),
     path("", include("leaven.people.urls")),
+    path("", include("leaven.geo.urls")),
+    path("", include("leaven.imports.urls")),
+    path("", include("leaven.membership.urls")),
+    path("", include("leaven.messaging.urls")),
+    path("", include("leaven.events.urls")),
 ]

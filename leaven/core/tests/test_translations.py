@@ -4,9 +4,12 @@ Spanish) matches it.
 
 To add or update translations:
 
-    cd leaven && ../manage.py makemessages -l es --ignore=tests
-    # translate the new entries in leaven/locale/es/LC_MESSAGES/django.po
-    ../manage.py compilemessages
+    make messages
+    # translate the new entries in each django.po it names, then `make messages` again
+
+An app with its own `locale/` folder (leaven/<app>/locale) keeps its strings in its own
+catalog, as makemessages does: a string belongs to the catalog of the nearest `locale/`
+folder above it, else to leaven/locale.
 """
 
 from __future__ import annotations
@@ -22,11 +25,24 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2]
 LOCALE = PACKAGE / "locale" / "es" / "LC_MESSAGES"
 PO_FILE = LOCALE / "django.po"
-MO_FILE = LOCALE / "django.mo"
-HOW_TO_FIX = (
-    "run `cd leaven && ../manage.py makemessages -l es --ignore=tests`, translate the "
-    "new entries in leaven/locale/es/LC_MESSAGES/django.po, then `../manage.py compilemessages`"
-)
+HOW_TO_FIX = "run `make messages`, translate the new entries, then `make messages` again"
+
+
+def po_files() -> list[Path]:
+    """Every Spanish catalog: the project's and any app's own."""
+    return sorted(PACKAGE.glob("**/locale/es/LC_MESSAGES/django.po"))
+
+
+def catalog_root(po_file: Path) -> Path:
+    """The folder whose sources feed this catalog (the parent of its `locale/`)."""
+    return po_file.parents[3]
+
+
+def catalog_of(source: Path) -> Path:
+    """The catalog a source file's strings belong to: the nearest `locale/` above it."""
+    roots = sorted((catalog_root(po) for po in po_files()), key=lambda p: len(p.parts))
+    owner = max((r for r in roots if source.is_relative_to(r)), key=lambda p: len(p.parts))
+    return owner / "locale" / "es" / "LC_MESSAGES" / "django.po"
 
 
 @dataclass
@@ -99,13 +115,14 @@ def parse_po(text: str) -> list[Entry]:
             else:
                 setattr(current, name, getattr(current, name) + value)
             continue
-        raise AssertionError(f"unreadable line in {PO_FILE.name}: {raw!r}")
+        raise AssertionError(f"unreadable line in a catalog: {raw!r}")
     finish()
     return entries
 
 
-def catalog_entries() -> list[Entry]:
-    return [e for e in parse_po(PO_FILE.read_text(encoding="utf-8")) if e.msgid and not e.obsolete]
+def catalog_entries(po_file: Path = PO_FILE) -> list[Entry]:
+    entries = parse_po(po_file.read_text(encoding="utf-8"))
+    return [e for e in entries if e.msgid and not e.obsolete]
 
 
 # Strings the code marks for translation, found the way makemessages finds them.
@@ -135,11 +152,14 @@ def _source_files(*suffixes: str) -> list[Path]:
     ]
 
 
-def marked_strings() -> set[tuple[str | None, str]]:
+def marked_strings(po_file: Path = PO_FILE) -> set[tuple[str | None, str]]:
+    """The strings marked in the sources that belong to this catalog."""
     from django.utils.translation.template import templatize
 
     found: set[tuple[str | None, str]] = set()
     for path in _source_files(".py"):
+        if catalog_of(path) != po_file:
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -156,6 +176,8 @@ def marked_strings() -> set[tuple[str | None, str]]:
             context = args[ctx_i].value if ctx_i is not None else None
             found.add((context, args[msg_i].value))
     for path in _source_files(".html", ".txt"):
+        if catalog_of(path) != po_file:
+            continue
         code = templatize(path.read_text(encoding="utf-8"), origin=str(path))
         for func, inner in _TEMPLATE_CALL.findall(code):
             strings = [ast.literal_eval(s) for s in _STRING.findall(inner)]
@@ -178,40 +200,45 @@ def test_catalog_exists_and_is_spanish():
     assert len(catalog_entries()) > 300
 
 
-def test_every_entry_is_translated_and_none_is_fuzzy():
-    entries = catalog_entries()
+@pytest.mark.parametrize("po_file", po_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_entry_is_translated_and_none_is_fuzzy(po_file):
+    entries = catalog_entries(po_file)
     untranslated = [e.msgid for e in entries if not e.translated]
     fuzzy = [e.msgid for e in entries if "fuzzy" in e.flags]
     assert not untranslated, f"untranslated: {untranslated}; {HOW_TO_FIX}"
     assert not fuzzy, f"fuzzy (check and clear the flag): {fuzzy}; {HOW_TO_FIX}"
 
 
-def test_placeholders_survive_translation():
+@pytest.mark.parametrize("po_file", po_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_placeholders_survive_translation(po_file):
     placeholder = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
-    for entry in catalog_entries():
+    for entry in catalog_entries(po_file):
         if entry.msgid_plural is None:
             assert sorted(placeholder.findall(entry.msgid)) == sorted(
                 placeholder.findall(entry.msgstr)
             ), entry.msgid
 
 
-def test_every_marked_string_is_in_the_catalog():
-    known = {(e.msgctxt, e.msgid) for e in catalog_entries()}
+@pytest.mark.parametrize("po_file", po_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_marked_string_is_in_the_catalog(po_file):
+    known = {(e.msgctxt, e.msgid) for e in catalog_entries(po_file)}
     missing = sorted(
         message
-        for context, message in marked_strings()
+        for context, message in marked_strings(po_file)
         if (context, message) not in known and (context, message.replace("%%", "%")) not in known
     )
     assert not missing, f"not in the Spanish catalog: {missing}; {HOW_TO_FIX}"
 
 
-def test_compiled_catalog_matches_the_po_file():
-    assert MO_FILE.exists(), f"{MO_FILE} is missing; {HOW_TO_FIX}"
-    with MO_FILE.open("rb") as handle:
+@pytest.mark.parametrize("po_file", po_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_compiled_catalog_matches_the_po_file(po_file):
+    mo_file = po_file.with_suffix(".mo")
+    assert mo_file.exists(), f"{mo_file} is missing; {HOW_TO_FIX}"
+    with mo_file.open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     catalog = compiled._catalog
     stale = []
-    for entry in catalog_entries():
+    for entry in catalog_entries(po_file):
         key = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
         if entry.msgid_plural is None:
             if catalog.get(key) != entry.msgstr:
@@ -222,7 +249,7 @@ def test_compiled_catalog_matches_the_po_file():
                     stale.append(entry.msgid)
     assert not stale, f"django.mo is older than django.po for {stale}; {HOW_TO_FIX}"
     singular = [k for k in catalog if isinstance(k, str) and k]
-    assert len(singular) == len([e for e in catalog_entries() if e.msgid_plural is None])
+    assert len(singular) == len([e for e in catalog_entries(po_file) if e.msgid_plural is None])
 
 
 @pytest.mark.django_db
