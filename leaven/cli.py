@@ -2,7 +2,9 @@
 
 leaven serve              web workers and a task worker, in one command
 leaven demo               load the demo organization
+leaven democode           the current sign-in code of the demo users
 leaven createuser         create a user with a role on a unit
+leaven unit create        add a unit to the organization tree
 leaven rotate-keys        re-encrypt stored fields with the current key
 leaven genenv             print a fresh .env with new secrets
 leaven <anything else>    the Django management command of that name
