@@ -154,6 +154,9 @@ class StageChange(models.Model):
 class Email(models.Model):
     class Status(models.TextChoices):
         SUBSCRIBED = "subscribed", _("Subscribed")
+        # Known, but never asked for news: transactional mail only, and they may still
+        # subscribe themselves. Not an unsubscribe.
+        NONE = "none", _("No email consent")
         UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
         BOUNCING = "bouncing", _("Bouncing")
 

@@ -680,6 +680,79 @@ def person_set_household(*, actor: Any, person: Person, household: Household | N
     return person
 
 
+@transaction.atomic
+def contact_consent_merge(
+    *,
+    actor: Any,
+    person: Person,
+    email: str = "",
+    email_consent: bool = False,
+    phone: str = "",
+    sms_consent: bool = False,
+    source: str = "",
+    add_new: bool = False,
+) -> None:
+    """What a person says about themselves on a form, applied to their record: consent they
+    give now for an email or phone already on it is turned on, and with `add_new` (only where
+    the person proved who they are, such as their own signed link) a new email or phone is
+    added. A public form never attaches a new address to a record it matched by another
+    one: knowing someone's phone must not let anyone add their own email to that record.
+    Consent nobody gave is never created (an email without the box ticked has no consent,
+    which is not an unsubscribe), and an unsubscribe or an SMS opt-out is never lifted."""
+    _require_edit(actor, person)
+    changed = False
+    if email:
+        address = normalize.email_normalize(email)
+        existing_email = Email.objects.filter(
+            person=person, address_index=blind_index(address)
+        ).first()
+        if existing_email is None and add_new:
+            status = Email.Status.SUBSCRIBED if email_consent else Email.Status.NONE
+            _email_add(
+                actor=actor,
+                person=person,
+                data=EmailInput(address=address, status=status, source=source),
+            )
+            changed = True
+        elif existing_email and email_consent and existing_email.status == Email.Status.NONE:
+            Email.objects.filter(pk=existing_email.pk).update(
+                status=Email.Status.SUBSCRIBED, consent_at=timezone.now()
+            )
+            audit_record(
+                actor=actor,
+                verb="email.consent_given",
+                obj=person,
+                unit=person.owner_unit,
+                detail={"email": existing_email.pk, "source": source[:40]},
+            )
+    if phone:
+        number = normalize.phone_normalize(phone)
+        existing_phone = Phone.objects.filter(
+            person=person, number_index=blind_index(number)
+        ).first()
+        if existing_phone is None and add_new:
+            sms_status = Phone.SMSStatus.OPTED_IN if sms_consent else Phone.SMSStatus.NONE
+            _phone_add(
+                actor=actor,
+                person=person,
+                data=PhoneInput(number=number, sms_status=sms_status, source=source),
+            )
+            changed = True
+        elif existing_phone and sms_consent and existing_phone.sms_status == Phone.SMSStatus.NONE:
+            Phone.objects.filter(pk=existing_phone.pk).update(
+                sms_status=Phone.SMSStatus.OPTED_IN, consent_at=timezone.now()
+            )
+            audit_record(
+                actor=actor,
+                verb="phone.sms_consent",
+                obj=person,
+                unit=person.owner_unit,
+                detail={"phone": existing_phone.pk, "source": source[:40]},
+            )
+    if changed:
+        _refresh_contact_flags(person)
+
+
 def person_find_by_contact(*, email: str = "", phone: str = "") -> list[int]:
     """Ids of people with this exact email or phone, found through the blind index. For
     duplicate detection; callers scope the result before showing anything."""

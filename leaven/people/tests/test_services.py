@@ -1045,3 +1045,55 @@ def test_partner_of_another_committee_refused(coordinator, outsider, make_person
     with pytest.raises(ValidationError):
         services.affiliation_create(actor=coordinator, person=person, organization=partner)
     assert not Affiliation.objects.exists()
+
+
+# contact_consent_merge: what a person says about themselves on a form
+
+
+def test_consent_merge_turns_on_consent_given_now(coordinator, make_person):
+    """An email known without consent becomes subscribed when the person ticks the box."""
+    person = make_person(emails=[EmailInput("ana@example.org", status="none")])
+    services.contact_consent_merge(
+        actor=coordinator, person=person, email="ANA@example.org", email_consent=True
+    )
+    assert person.emails.get().status == Email.Status.SUBSCRIBED
+    assert _events("email.consent_given", person).count() == 1
+
+
+def test_consent_merge_never_lifts_an_unsubscribe_or_opt_out(coordinator, make_person):
+    """Ticking a box on a form does not undo an unsubscribe or an SMS opt-out."""
+    person = make_person(
+        emails=[EmailInput("ana@example.org", status="unsubscribed")],
+        phones=[PhoneInput("312-555-0142", sms_status="opted_out")],
+    )
+    services.contact_consent_merge(
+        actor=coordinator,
+        person=person,
+        email="ana@example.org",
+        email_consent=True,
+        phone="(312) 555-0142",
+        sms_consent=True,
+    )
+    assert person.emails.get().status == Email.Status.UNSUBSCRIBED
+    assert person.phones.get().sms_status == Phone.SMSStatus.OPTED_OUT
+
+
+def test_consent_merge_attaches_new_addresses_only_when_asked(coordinator, make_person):
+    """A public form never adds a new email or phone to a record it matched; the person's
+    own signed link may, and then without consent unless they gave it."""
+    person = make_person()
+    services.contact_consent_merge(
+        actor=coordinator, person=person, email="new@example.org", phone="312-555-0150"
+    )
+    assert not person.emails.exists() and not person.phones.exists()
+    services.contact_consent_merge(
+        actor=coordinator,
+        person=person,
+        email="new@example.org",
+        phone="312-555-0150",
+        add_new=True,
+    )
+    assert person.emails.get().status == Email.Status.NONE
+    assert person.phones.get().sms_status == Phone.SMSStatus.NONE
+    person.refresh_from_db()
+    assert person.has_email and person.has_phone
