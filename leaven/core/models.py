@@ -162,3 +162,15 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Audit events are append-only")
         super().save(*args, **kwargs)
+
+
+class ScheduledRun(models.Model):
+    """When a periodic job last ran. The scheduler claims a run by moving `last_run_at`
+    forward in one conditional UPDATE, so several schedulers on several machines start each
+    run once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_run_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

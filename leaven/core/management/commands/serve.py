@@ -23,6 +23,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--task-workers", type=int, default=1)
         parser.add_argument("--no-migrate", action="store_true", help="Skip migrations.")
+        parser.add_argument(
+            "--no-scheduler",
+            action="store_true",
+            help="Do not start the scheduler of periodic tasks (run one per deployment).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_migrate"]:
@@ -40,6 +45,9 @@ class Command(BaseCommand):
         worker = [sys.executable, "-m", "leaven.cli", "db_worker", "--queue-name", "default"]
         children = [subprocess.Popen(web)]  # noqa: S603
         children += [subprocess.Popen(worker) for _ in range(options["task_workers"])]  # noqa: S603
+        if not options["no_scheduler"]:
+            scheduler = [sys.executable, "-m", "leaven.cli", "scheduler"]
+            children.append(subprocess.Popen(scheduler))  # noqa: S603
         self.stdout.write(f"Leaven is serving on http://{options['bind']} (Ctrl-C stops it)")
 
         stopping = False
