@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 import pytest
 
+# The browser fixtures (one Chromium for the whole run, shared by every app's browser tests).
+pytest_plugins = ["leaven.core.tests.browser.fixtures"]
+
 PASSWORD = "correct horse battery staple"  # noqa: S105
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 

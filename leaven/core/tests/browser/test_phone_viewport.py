@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from leaven.core.tests.browser.conftest import PHONE
+from leaven.core.tests.browser.fixtures import PHONE
 from leaven.core.tests.browser.helpers import assert_fits_a_phone, sign_in_with_code
 
 pytestmark = pytest.mark.browser
