@@ -1,0 +1,1001 @@
+"""Writes for imports: upload, mapping, preview, run, cancel, resume, and saved mappings.
+
+The run writes each batch in one transaction with executemany on a raw cursor (no model
+instance per row) and records the last committed row, so a cancelled or killed import
+resumes after its last committed batch and never writes a row twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max, Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leaven.core import access, permissions
+from leaven.core.audit import audit_record
+from leaven.core.crypto import blind_index, encrypt
+from leaven.core.models import OrgUnit
+from leaven.geo.models import VoterRecord
+from leaven.imports import pipeline
+from leaven.imports.models import ColumnMapping, ImportJob, ImportReject
+from leaven.people import normalize
+from leaven.people.models import Email, Household, Person, PersonUnit, Phone
+
+# Plain strings of the choices used in the bulk loops (enum attribute access is slow).
+EMAIL_SUBSCRIBED = str(Email.Status.SUBSCRIBED.value)
+EMAIL_UNSUBSCRIBED = str(Email.Status.UNSUBSCRIBED.value)
+EMAIL_NO_CONSENT = str(Email.Status.NONE.value)
+SMS_NONE = str(Phone.SMSStatus.NONE.value)
+SMS_IN = str(Phone.SMSStatus.OPTED_IN.value)
+SMS_OUT = str(Phone.SMSStatus.OPTED_OUT.value)
+PHONE_OTHER = str(Phone.Kind.OTHER.value)
+# A running import that has not committed a batch for this long has lost its worker.
+STALLED_SECONDS = 300
+BATCH_ROWS = int(os.environ.get("LEAVEN_IMPORT_BATCH_ROWS", "5000"))
+LOOKUP_CHUNK = 500
+
+
+class _Operator:
+    """The command line, run by whoever operates the server: it may import into any unit."""
+
+    pk = None
+    is_authenticated = False
+    is_active = True
+
+    def __str__(self) -> str:
+        return "command line"
+
+
+OPERATOR = _Operator()
+
+
+def _require(actor: Any, unit: OrgUnit) -> None:
+    if actor is OPERATOR:
+        return
+    if not access.can(actor, permissions.IMPORTS_RUN, unit):
+        raise ValidationError(_("You cannot import into this unit."))
+
+
+def _job_dir() -> Path:
+    path = Path(settings.LEAVEN_IMPORT_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_upload(
+    *, actor: Any, owner_unit: OrgUnit, file_name: str, stream: IO[bytes], size: int | None = None
+) -> ImportJob:
+    """Store an uploaded file and sniff it. Refuses an empty, oversized, binary or
+    non-tabular file and a file already imported into this unit (by its SHA-256)."""
+    _require(actor, owner_unit)
+    if size is not None:
+        pipeline.check_size(size)
+    limit = settings.LEAVEN_IMPORT_MAX_BYTES
+    directory = _job_dir()
+    fd, temp_name = tempfile.mkstemp(dir=directory, suffix=".upload")
+    temp = Path(temp_name)
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in iter(lambda: stream.read(pipeline.READ_CHUNK), b""):
+                written += len(chunk)
+                if written > limit:
+                    pipeline.check_size(written)
+                out.write(chunk)
+        digest = pipeline.file_hash(temp)
+        earlier = (
+            ImportJob.objects.filter(owner_unit=owner_unit, file_hash=digest)
+            .exclude(state__in=[ImportJob.State.FAILED, ImportJob.State.CANCELLED])
+            .order_by("created_at")
+            .first()
+        )
+        if earlier is not None:
+            raise ValidationError(
+                _(
+                    "This file was already imported into this unit (import #%(id)s, "
+                    "%(date)s): importing it again would add nothing."
+                )
+                % {"id": earlier.pk, "date": earlier.created_at.date().isoformat()}
+            )
+        sniffed = pipeline.sniff(temp)
+        final = directory / f"{uuid.uuid4().hex}.dat"
+        shutil.move(str(temp), final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    job = ImportJob.objects.create(
+        owner_unit=owner_unit,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        file_name=Path(file_name).name[:255] or "upload.csv",
+        file_hash=digest,
+        file_path=str(final),
+        file_size=written,
+        encoding=sniffed.encoding,
+        encoding_confirmed=not sniffed.needs_confirmation,
+        delimiter=sniffed.delimiter,
+        header=sniffed.header,
+        rows_total=sniffed.rows_estimate,
+    )
+    audit_record(
+        actor=actor,
+        verb="import.uploaded",
+        obj=job,
+        unit=owner_unit,
+        detail={"rows": job.rows_total},
+    )
+    return job
+
+
+def non_ascii_preview(job: ImportJob) -> list[tuple[int, str]]:
+    return pipeline.sniff(Path(job.file_path), delimiter=job.delimiter).non_ascii_preview
+
+
+def job_confirm_encoding(*, actor: Any, job: ImportJob) -> ImportJob:
+    """The user has looked at the non-ASCII rows read as Windows-1252 and says they are right."""
+    _require(actor, job.owner_unit)
+    job.encoding, job.encoding_confirmed = "cp1252", True
+    job.modified_at = timezone.now()
+    job.save(update_fields=["encoding", "encoding_confirmed", "modified_at"])
+    audit_record(actor=actor, verb="import.encoding_confirmed", obj=job, unit=job.owner_unit)
+    return job
+
+
+def resolve_mapping(
+    *, job: ImportJob, preset: str = "", saved: ColumnMapping | None = None
+) -> dict[str, Any]:
+    if saved is not None:
+        return {"columns": dict(saved.columns), "constants": dict(saved.constants)}
+    chosen = pipeline.PRESETS.get(preset or "generic")
+    if chosen is None:
+        raise ValidationError(_("Unknown mapping."))
+    return {
+        "columns": pipeline.preset_columns(chosen, list(job.header)),
+        "constants": dict(chosen.constants),
+    }
+
+
+def job_set_mapping(
+    *,
+    actor: Any,
+    job: ImportJob,
+    columns: dict[str, str],
+    constants: dict[str, str] | None = None,
+    mode: str = ImportJob.Mode.VALID,
+    name: str = "",
+) -> ImportJob:
+    """Choose which column fills which field. A required field without a column is refused."""
+    _require(actor, job.owner_unit)
+    if job.state not in (ImportJob.State.UPLOADED, ImportJob.State.PREVIEWED):
+        raise ValidationError(_("This import has already started."))
+    header = set(job.header)
+    clean = {k: v for k, v in columns.items() if v and k in pipeline.FIELDS}
+    unknown = [v for v in clean.values() if v not in header]
+    if unknown:
+        raise ValidationError(_("The file has no column named “%(c)s”.") % {"c": unknown[0]})
+    missing = [f for f in pipeline.REQUIRED if f not in clean]
+    if missing:
+        raise ValidationError(
+            _("A column for “%(field)s” is required, and the file has none.")
+            % {"field": pipeline.FIELDS[missing[0]]}
+        )
+    if mode not in ImportJob.Mode.values:
+        raise ValidationError(_("Unknown mode."))
+    job.mapping = {"columns": clean, "constants": constants or {}}
+    job.mapping_name = name[:100]
+    job.mode = mode
+    job.state = ImportJob.State.PREVIEWED
+    job.modified_at = timezone.now()
+    job.save(update_fields=["mapping", "mapping_name", "mode", "state", "modified_at"])
+    audit_record(
+        actor=actor, verb="import.mapped", obj=job, unit=job.owner_unit, detail={"mode": mode}
+    )
+    return job
+
+
+def mapping_save(
+    *,
+    actor: Any,
+    owner_unit: OrgUnit,
+    name: str,
+    columns: dict[str, str],
+    constants: dict[str, str] | None = None,
+    delimiter: str = ",",
+) -> ColumnMapping:
+    _require(actor, owner_unit)
+    name = normalize.nfc(name)[:100]
+    if not name:
+        raise ValidationError(_("Give the mapping a name."))
+    mapping, _created = ColumnMapping.objects.update_or_create(
+        owner_unit=owner_unit,
+        name=name,
+        defaults={
+            "columns": {k: v for k, v in columns.items() if v},
+            "constants": constants or {},
+            "delimiter": delimiter,
+            "created_by": actor if getattr(actor, "is_authenticated", False) else None,
+        },
+    )
+    audit_record(actor=actor, verb="import.mapping_saved", obj=mapping, unit=owner_unit)
+    return mapping
+
+
+def _cleaner(job: ImportJob) -> pipeline.Cleaner:
+    mapping = job.mapping or {}
+    return pipeline.Cleaner(
+        list(job.header), dict(mapping.get("columns", {})), dict(mapping.get("constants", {}))
+    )
+
+
+def job_preview(
+    *, job: ImportJob, rows: int = 20
+) -> list[pipeline.Record | list[pipeline.Problem]]:
+    """The first rows as they will be stored, or their problems. Reads only those rows."""
+    if not job.encoding_confirmed:
+        raise ValidationError(_("Confirm the file's encoding first."))
+    cleaner = _cleaner(job)
+    batch = next(
+        pipeline.iter_batches(
+            Path(job.file_path), encoding=job.encoding, delimiter=job.delimiter, size=rows
+        ),
+        [],
+    )
+    return [cleaner.clean(number, fields) for number, fields in batch]
+
+
+def job_start(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Queue the run (or a resume after the last committed batch)."""
+    from leaven.imports.tasks import run_import
+
+    _require(actor, job.owner_unit)
+    if not job.encoding_confirmed:
+        raise ValidationError(_("Confirm the file's encoding first."))
+    if not job.mapping:
+        raise ValidationError(_("Choose a mapping first."))
+    if job.state != ImportJob.State.PREVIEWED:
+        raise ValidationError(
+            _("This import has already run.")
+            if job.state == ImportJob.State.DONE
+            else _("This import cannot be started now.")
+        )
+    with transaction.atomic():
+        job.state = ImportJob.State.QUEUED
+        job.cancel_requested = False
+        job.error = ""
+        job.modified_at = timezone.now()
+        job.save(update_fields=["state", "cancel_requested", "error", "modified_at"])
+        audit_record(actor=actor, verb="import.queued", obj=job, unit=job.owner_unit)
+        transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    return job
+
+
+def job_cancel(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Ask a running import to stop after its current batch; a queued one stops at once."""
+    _require(actor, job.owner_unit)
+    if job.finished:
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(cancel_requested=True, modified_at=timezone.now())
+    stalled = (
+        job.state == ImportJob.State.RUNNING
+        and job.modified_at < timezone.now() - datetime.timedelta(seconds=STALLED_SECONDS)
+    )
+    if stalled or job.state in (
+        ImportJob.State.UPLOADED,
+        ImportJob.State.PREVIEWED,
+        ImportJob.State.QUEUED,
+    ):
+        # Not started, or its worker is gone (a crash): stop it now; it can be resumed.
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.CANCELLED, finished_at=timezone.now()
+        )
+    audit_record(actor=actor, verb="import.cancel_requested", obj=job, unit=job.owner_unit)
+    job.refresh_from_db()
+    return job
+
+
+def job_delete(*, actor: Any, job: ImportJob) -> None:
+    """Delete an import, its stored file and its rejects (which hold personal data)."""
+    _require(actor, job.owner_unit)
+    if job.state in (ImportJob.State.RUNNING, ImportJob.State.QUEUED):
+        raise ValidationError(_("Cancel the import first."))
+    Path(job.file_path).unlink(missing_ok=True)
+    audit_record(actor=actor, verb="import.deleted", obj=job, unit=job.owner_unit)
+    job.delete()
+
+
+def reject_csv(*, job: ImportJob, out: IO[str]) -> None:
+    """Every rejected row with its row number, column and reason; formula cells made inert."""
+    for chunk in reject_csv_lines(job=job):
+        out.write(chunk)
+
+
+def reject_csv_lines(*, job: ImportJob) -> Iterator[str]:
+    """The reject file as a stream of CSV lines (a large reject file is never held whole)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: list[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([pipeline.neutralize(str(c)) for c in cells])
+        return buffer.getvalue()
+
+    yield line([*job.header, "_row", "_column", "_reason"])
+    for reject in job.rejects.all().iterator(chunk_size=2000):
+        try:
+            raw = json.loads(reject.raw_row) if reject.raw_row else []
+        except ValueError:
+            raw = [reject.raw_row]
+        yield line([*raw, reject.row_number, reject.column, reject.reason])
+
+
+# Running -------------------------------------------------------------------------------------
+
+
+def _reserve_ids(cursor: Any, model: type[Model], count: int) -> list[int]:
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [int(r[0]) for r in cursor.fetchall()]
+    top = model._default_manager.aggregate(top=Max("pk"))["top"] or 0
+    return list(range(int(top) + 1, int(top) + 1 + count))
+
+
+def _chunks(items: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        yield items[start : start + LOOKUP_CHUNK]
+
+
+def _lookup(
+    cursor: Any,
+    model: type[Model],
+    columns: tuple[str, ...],
+    in_column: str,
+    values: Iterable[Any],
+    where: str = "",
+    params: tuple[Any, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """Rows of `columns` where `in_column` is one of `values` (asked in chunks), on a raw
+    cursor: the bulk path builds no query objects per lookup."""
+    q = connection.ops.quote_name
+    items = list(values)
+    rows: list[tuple[Any, ...]] = []
+    select = ", ".join(q(c) for c in columns)
+    for chunk in _chunks(items):
+        marks = ", ".join(["%s"] * len(chunk))
+        extra = f" AND {where}" if where else ""
+        cursor.execute(
+            f"SELECT {select} FROM {q(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {q(in_column)} IN ({marks}){extra}",
+            [*chunk, *params],
+        )
+        rows.extend(cursor.fetchall())
+    return rows
+
+
+def _codes_for_points(points: list[tuple[float, float]]) -> list[tuple[str, str]]:
+    """(precinct, ward) codes for points by their boundaries, when geography can answer;
+    ("", "") for each point otherwise. Asked at run time so imports never depend on it."""
+    try:
+        from leaven.geo import services as geo_services
+    except ImportError:
+        return [("", "")] * len(points)
+    many = getattr(geo_services, "household_codes_for_points", None)
+    if many is not None:
+        return [(str(p or ""), str(w or "")) for p, w in many(points)]
+    one = getattr(geo_services, "household_codes_for_point", None)
+    if one is None:
+        return [("", "")] * len(points)
+    return [(str(p or ""), str(w or "")) for p, w in (one(lat, lon) for lat, lon in points)]
+
+
+class _Writer:
+    """Writes one batch of clean records: households, people, contact points, voter records."""
+
+    def __init__(self, job: ImportJob, actor: Any) -> None:
+        self.job = job
+        self.actor = actor
+        self.unit_id = job.owner_unit_id
+        self.source = f"import:{job.pk}"[:100]
+        q = connection.ops.quote_name
+        self.q = q
+        self.sort_keys: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def _sorts(self, family: str, given: str) -> tuple[str, str]:
+        """(sort_name, given_sort) exactly as the people services compute them, cached."""
+        key = (family, given)
+        value = self.sort_keys.get(key)
+        if value is None:
+            if len(self.sort_keys) > 50_000:
+                self.sort_keys.clear()
+            value = normalize.sort_key(family, given), normalize.fold(given)[:100]
+            self.sort_keys[key] = value
+        return value
+
+    def _insert(
+        self, cursor: Any, model: type[Model], columns: tuple[str, ...], rows: list[Any]
+    ) -> None:
+        if not rows:
+            return
+        table = self.q(model._meta.db_table)
+        cols = ", ".join(self.q(c) for c in columns)
+        if connection.vendor == "postgresql":
+            # COPY: PostgreSQL's bulk path, several times faster than executemany.
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
+
+    def write(self, records: list[pipeline.Record]) -> tuple[int, int]:
+        # The timestamp in the database's own form, adapted once for the whole batch.
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        unit_id = self.unit_id
+        created = updated = 0
+        with connection.cursor() as cursor:
+            # Households: one per normalized address in this unit.
+            keys = sorted({r.address_key for r in records if r.address_key})
+            households: dict[str, int] = {}
+            households.update(
+                _lookup(cursor, Household, ("address_key", "id"), "address_key", keys,
+                        "owner_unit_id = %s", (unit_id,))
+            )  # fmt: skip
+            new_households: dict[str, pipeline.Record] = {}
+            for r in records:
+                if r.address_key and r.address_key not in households:
+                    new_households.setdefault(r.address_key, r)
+            ids = _reserve_ids(cursor, Household, len(new_households))
+            # A dwelling with coordinates but no codes in the file: codes from the boundaries.
+            located = [
+                key
+                for key, r in new_households.items()
+                if not r.precinct_code
+                and not r.ward_code
+                and r.latitude is not None
+                and r.longitude is not None
+            ]
+            codes = dict(
+                zip(
+                    located,
+                    _codes_for_points(
+                        [
+                            (
+                                float(new_households[k].latitude or 0),
+                                float(new_households[k].longitude or 0),
+                            )
+                            for k in located
+                        ]
+                    ),
+                    strict=True,
+                )
+            )
+            rows = []
+            for new_hid, (key, r) in zip(ids, new_households.items(), strict=True):
+                households[key] = new_hid
+                precinct, ward = codes.get(key, (r.precinct_code, r.ward_code))
+                zip_code = r.zip_code[:10]
+                rows.append(
+                    (new_hid, unit_id, r.street, r.unit, r.city, r.state, zip_code, key,
+                     r.latitude, r.longitude, precinct, ward, now, now)
+                )  # fmt: skip
+            self._insert(
+                cursor,
+                Household,
+                ("id", "owner_unit_id", "street", "unit", "city", "state", "zip_code",
+                 "address_key", "latitude", "longitude", "precinct_code", "ward_code",
+                 "created_at", "modified_at"),
+                rows,
+            )  # fmt: skip
+            # Codes the file carries update households it already knew.
+            code_updates = {
+                households[r.address_key]: (r.precinct_code, r.ward_code)
+                for r in records
+                if r.address_key
+                and r.address_key not in new_households
+                and (r.precinct_code or r.ward_code)
+            }
+            if code_updates:
+                cursor.executemany(
+                    f"UPDATE {self.q(Household._meta.db_table)} SET precinct_code = %s, "  # noqa: S608
+                    "ward_code = %s, modified_at = %s WHERE id = %s",
+                    [(p, w, now, hid) for hid, (p, w) in code_updates.items()],
+                )
+
+            # Matching: voter registration, then email, then phone, then name + address.
+            match: dict[int, int] = {}  # record index -> person id
+            regs = {
+                (r.voter_state, r.registration_number): i
+                for i, r in enumerate(records)
+                if r.registration_number
+            }
+            voter_ids: dict[tuple[str, str], int] = {}
+            if regs:
+                by_state: dict[str, list[str]] = {}
+                for state_code, number in sorted(regs):
+                    by_state.setdefault(state_code, []).append(number)
+                found: list[tuple[str, str, int, int]] = []
+                for state_code, numbers in by_state.items():
+                    found.extend(
+                        _lookup(cursor, VoterRecord,
+                                ("state", "registration_number", "person_id", "id"),
+                                "registration_number", numbers,
+                                "owner_unit_id = %s AND state = %s", (unit_id, state_code))
+                    )  # fmt: skip
+                for state, number, pid, vid in found:
+                    voter_ids[(state, number)] = vid
+                    if (state, number) in regs:
+                        match[regs[(state, number)]] = pid
+            email_keys = [blind_index(r.email) if r.email else "" for r in records]
+            phone_keys = [blind_index(r.phone) if r.phone else "" for r in records]
+            emails = sorted({k for k in email_keys if k})
+            phones = sorted({k for k in phone_keys if k})
+            email_owner: dict[str, int] = {}
+            phone_owner: dict[str, int] = {}
+            email_owner.update(
+                _lookup(cursor, Email, ("address_index", "person_id"), "address_index", emails)
+            )
+            phone_owner.update(
+                _lookup(cursor, Phone, ("number_index", "person_id"), "number_index", phones)
+            )
+            sorts = [self._sorts(r.family_name, r.given_name) for r in records]
+            sort_keys = [sort for sort, _given in sorts]
+            resident: dict[tuple[int, str], int] = {}
+            # Households made by this batch have nobody in them yet.
+            hids = sorted(
+                {households[r.address_key] for r in records if r.address_key}
+                - {households[key] for key in new_households}
+            )
+            for hid, sort_name, pid in _lookup(
+                cursor, Person, ("household_id", "sort_name", "id"), "household_id", hids
+            ):
+                resident[(hid, sort_name)] = pid
+            # Only people who belong to this unit are matched.
+            members: set[int] = set()
+            found_ids = sorted({*email_owner.values(), *phone_owner.values(), *resident.values()})
+            members.update(
+                row[0]
+                for row in _lookup(
+                    cursor, PersonUnit, ("person_id",), "person_id", found_ids,
+                    "unit_id = %s", (unit_id,),
+                )
+            )  # fmt: skip
+            email_owner = {k: v for k, v in email_owner.items() if v in members}
+            phone_owner = {k: v for k, v in phone_owner.items() if v in members}
+            resident = {k: v for k, v in resident.items() if v in members}
+            # A person holds one voter record: a row with a registration of its own matches
+            # only a person who has none yet (and only one such row per person).
+            candidates = {*email_owner.values(), *phone_owner.values(), *resident.values()}
+            registered: set[int] = set()
+            registered.update(
+                row[0]
+                for row in _lookup(
+                    cursor, VoterRecord, ("person_id",), "person_id", sorted(candidates)
+                )
+            )
+            registered.update(match.values())
+            for i, r in enumerate(records):
+                if i in match:
+                    continue
+                candidate: int | None = None
+                if r.email:
+                    candidate = email_owner.get(email_keys[i])
+                if candidate is None and r.phone:
+                    candidate = phone_owner.get(phone_keys[i])
+                if candidate is None and r.address_key:
+                    candidate = resident.get((households[r.address_key], sort_keys[i]))
+                if candidate is not None and r.registration_number:
+                    if candidate in registered:
+                        candidate = None
+                    else:
+                        registered.add(candidate)
+                if candidate is not None:
+                    match[i] = candidate
+            # Rows of the same file for the same person (same registration) merge.
+            seen_reg: dict[tuple[str, str], int] = {}
+            new_idx: list[int] = []
+            alias: dict[int, int] = {}
+            for i, r in enumerate(records):
+                reg_key = (r.voter_state, r.registration_number)
+                if i in match:
+                    continue
+                if r.registration_number and reg_key in seen_reg:
+                    alias[i] = seen_reg[reg_key]
+                    continue
+                if r.registration_number:
+                    seen_reg[reg_key] = i
+                new_idx.append(i)
+            person_ids = _reserve_ids(cursor, Person, len(new_idx))
+            pid_of: dict[int, int] = dict(match)
+            people_rows, links = [], []
+            for i, pid in zip(new_idx, person_ids, strict=True):
+                r = records[i]
+                pid_of[i] = pid
+                person_hid = households.get(r.address_key) if r.address_key else None
+                people_rows.append(
+                    (pid, unit_id, person_hid, r.given_name, r.family_name, "", "",
+                     (r.language or "en")[:16], "unknown", "{}", "", self.source, sort_keys[i],
+                     sorts[i][1], bool(r.email), bool(r.phone), now,
+                     now, self.actor.pk if getattr(self.actor, "pk", None) else None)
+                )  # fmt: skip
+                links.append((pid, unit_id, now))
+            for i, j in alias.items():
+                pid_of[i] = pid_of[j]
+            self._insert(
+                cursor,
+                Person,
+                ("id", "owner_unit_id", "household_id", "given_name", "family_name",
+                 "preferred_name", "pronouns", "language", "stage", "custom_fields",
+                 "sensitive_fields", "source", "sort_name", "given_sort", "has_email",
+                 "has_phone", "created_at", "modified_at", "created_by_id"),
+                people_rows,
+            )  # fmt: skip
+            self._insert(cursor, PersonUnit, ("person_id", "unit_id", "since"), links)
+            created = len(people_rows)
+            # Existing people: names and household from the (corrected) file.
+            updates = []
+            for i, pid in match.items():
+                r = records[i]
+                person_hid = households.get(r.address_key) if r.address_key else None
+                updates.append(
+                    (r.given_name, r.family_name, sort_keys[i], sorts[i][1], person_hid, now, pid)
+                )  # fmt: skip
+            if updates:
+                cursor.executemany(
+                    f"UPDATE {self.q(Person._meta.db_table)} SET given_name = %s, "  # noqa: S608
+                    "family_name = %s, sort_name = %s, given_sort = %s, "
+                    "household_id = COALESCE(%s, household_id), modified_at = %s WHERE id = %s",
+                    updates,
+                )
+            updated = len({pid for pid in match.values()})
+            self._contacts(
+                cursor, records, pid_of, set(match.values()), email_keys, phone_keys, now
+            )
+            self._voters(cursor, records, pid_of, voter_ids, now)
+        return created, updated
+
+    def _contacts(
+        self,
+        cursor: Any,
+        records: list[pipeline.Record],
+        pid_of: dict[int, int],
+        existing_people: set[int],
+        email_keys: list[str],
+        phone_keys: list[str],
+        now: Any,
+    ) -> None:
+        # Only people who existed before this batch can have contact points already.
+        pids = sorted(existing_people)
+        have_email: dict[tuple[int, str], tuple[int, str]] = {}
+        have_phone: dict[tuple[int, str], tuple[int, str]] = {}
+        email_count: set[int] = set()
+        phone_count: set[int] = set()
+        if any(r.email for r in records):
+            for eid, pid, index, status in _lookup(
+                cursor, Email, ("id", "person_id", "address_index", "status"), "person_id", pids
+            ):
+                have_email[(pid, index)] = (eid, status)
+                email_count.add(pid)
+        if any(r.phone for r in records):
+            for phid, pid, index, status in _lookup(
+                cursor, Phone, ("id", "person_id", "number_index", "sms_status"), "person_id", pids
+            ):
+                have_phone[(pid, index)] = (phid, status)
+                phone_count.add(pid)
+        new_emails, new_phones, opt_out_emails, opt_out_phones = [], [], [], []
+        flagged_email, flagged_phone = set(), set()
+        for i, r in enumerate(records):
+            pid = pid_of[i]
+            if r.email:
+                index = email_keys[i]
+                existing = have_email.get((pid, index))
+                if existing is None:
+                    # No consent unless the file says so plainly; a "no" is an unsubscribe.
+                    status = EMAIL_NO_CONSENT
+                    if r.email_consent is not None:
+                        status = EMAIL_SUBSCRIBED if r.email_consent else EMAIL_UNSUBSCRIBED
+                    primary = pid not in email_count
+                    email_count.add(pid)
+                    have_email[(pid, index)] = (0, status)
+                    new_emails.append(
+                        (pid, encrypt(r.email), index, status, primary, self.source,
+                         now if r.email_consent is not None else None, now)
+                    )  # fmt: skip
+                    if pid in existing_people:
+                        flagged_email.add(pid)
+                elif r.email_consent is False and existing[0]:
+                    opt_out_emails.append((EMAIL_UNSUBSCRIBED, now, existing[0]))
+            if r.phone:
+                index = phone_keys[i]
+                existing = have_phone.get((pid, index))
+                if existing is None:
+                    status = SMS_IN if r.sms_consent else SMS_NONE
+                    if r.sms_consent is False:
+                        status = SMS_OUT
+                    primary = pid not in phone_count
+                    phone_count.add(pid)
+                    have_phone[(pid, index)] = (0, status)
+                    new_phones.append(
+                        (pid, encrypt(r.phone), index, PHONE_OTHER, status, False, primary,
+                         self.source, now if r.sms_consent is not None else None, now)
+                    )  # fmt: skip
+                    if pid in existing_people:
+                        flagged_phone.add(pid)
+                elif r.sms_consent is False and existing[0]:
+                    opt_out_phones.append((SMS_OUT, now, existing[0]))
+        self._insert(
+            cursor,
+            Email,
+            ("person_id", "address", "address_index", "status", "is_primary", "source",
+             "consent_at", "created_at"),
+            new_emails,
+        )  # fmt: skip
+        self._insert(
+            cursor,
+            Phone,
+            ("person_id", "number", "number_index", "kind", "sms_status", "urgent_alerts",
+             "is_primary", "source", "consent_at", "created_at"),
+            new_phones,
+        )  # fmt: skip
+        # An opt-out in the file is honoured; nothing here ever lifts one.
+        if opt_out_emails:
+            cursor.executemany(
+                f"UPDATE {self.q(Email._meta.db_table)} SET status = %s, consent_at = %s "  # noqa: S608
+                "WHERE id = %s",
+                opt_out_emails,
+            )
+        if opt_out_phones:
+            cursor.executemany(
+                f"UPDATE {self.q(Phone._meta.db_table)} SET sms_status = %s, consent_at = %s "  # noqa: S608
+                "WHERE id = %s",
+                opt_out_phones,
+            )
+        table = self.q(Person._meta.db_table)
+        if flagged_email:
+            cursor.executemany(
+                f"UPDATE {table} SET has_email = %s WHERE id = %s",  # noqa: S608
+                [(True, pid) for pid in sorted(flagged_email)],
+            )
+        if flagged_phone:
+            cursor.executemany(
+                f"UPDATE {table} SET has_phone = %s WHERE id = %s",  # noqa: S608
+                [(True, pid) for pid in sorted(flagged_phone)],
+            )
+
+    def _voters(
+        self,
+        cursor: Any,
+        records: list[pipeline.Record],
+        pid_of: dict[int, int],
+        voter_ids: dict[tuple[str, str], int],
+        now: Any,
+    ) -> None:
+        inserts: dict[tuple[str, str], tuple[Any, ...]] = {}
+        updates = []
+        for i, r in enumerate(records):
+            if not r.registration_number:
+                continue
+            key = (r.voter_state, r.registration_number)
+            values = (
+                r.voter_id, r.voter_status, r.party, r.registration_date, r.precinct_code,
+                r.ward_code, r.birth_year, self.source, now,
+            )  # fmt: skip
+            if key in voter_ids:
+                updates.append((*values, voter_ids[key]))
+            else:
+                inserts[key] = (
+                    pid_of[i],
+                    self.unit_id,
+                    r.voter_state,
+                    r.registration_number,
+                    *values,
+                )
+        self._insert(
+            cursor,
+            VoterRecord,
+            ("person_id", "owner_unit_id", "state", "registration_number", "voter_id", "status",
+             "party", "registration_date", "precinct_code", "ward_code", "birth_year", "source",
+             "modified_at"),
+            list(inserts.values()),
+        )  # fmt: skip
+        if updates:
+            cursor.executemany(
+                f"UPDATE {self.q(VoterRecord._meta.db_table)} SET voter_id = %s, status = %s, "  # noqa: S608
+                "party = %s, registration_date = %s, precinct_code = %s, ward_code = %s, "
+                "birth_year = %s, source = %s, modified_at = %s WHERE id = %s",
+                updates,
+            )
+
+
+def _save_rejects(job: ImportJob, problems: list[tuple[list[pipeline.Problem], list[str]]]) -> None:
+    rows = []
+    for row_problems, fields in problems:
+        raw = encrypt(json.dumps(fields, ensure_ascii=False))
+        for p in row_problems:
+            rows.append((job.pk, p.row, p.column[:100], p.reason[:300], raw))
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {connection.ops.quote_name(ImportReject._meta.db_table)} "  # noqa: S608
+                "(job_id, row_number, column, reason, raw_row) VALUES (%s, %s, %s, %s, %s)".replace(
+                    "column,", f"{connection.ops.quote_name('column')},"
+                ),
+                rows,
+            )
+
+
+def _validate_all(job: ImportJob, cleaner: pipeline.Cleaner, path: Path) -> int:
+    """All-or-nothing: a first pass that only checks. Returns the number of rejected rows."""
+    rejected = 0
+    for batch in pipeline.iter_batches(
+        path, encoding=job.encoding, delimiter=job.delimiter, size=BATCH_ROWS
+    ):
+        problems = []
+        for number, fields in batch:
+            result = cleaner.clean(number, fields)
+            if isinstance(result, list):
+                problems.append((result, fields))
+        if problems:
+            with transaction.atomic():
+                _save_rejects(job, problems)
+            rejected += len(problems)
+    return rejected
+
+
+def job_run(*, job_id: int) -> ImportJob:
+    """Run (or resume) an import: batch after batch, each committed with its checkpoint.
+    Safe to run twice: a finished import is left alone; a resumed one starts after the last
+    committed row."""
+    job = ImportJob.objects.select_related("owner_unit", "actor").get(pk=job_id)
+    if job.finished or job.state not in (ImportJob.State.QUEUED, ImportJob.State.RUNNING):
+        return job
+    if connection.vendor == "sqlite":
+        # Memory-mapped reads help pages, not a bulk load: without them the process's memory
+        # is bounded by the page cache, whatever the size of the file or the database.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size=0")
+    try:
+        return _run(job)
+    finally:
+        if connection.vendor == "sqlite" and connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA mmap_size=268435456")
+
+
+def _run(job: ImportJob) -> ImportJob:
+    actor = job.actor
+    path = Path(job.file_path)
+    cleaner = _cleaner(job)
+    start = time.monotonic()
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.RUNNING, started_at=job.started_at or timezone.now()
+    )
+    try:
+        if job.mode == ImportJob.Mode.ALL and job.checkpoint_row == 0:
+            ImportReject.objects.filter(job=job).delete()
+            rejected = _validate_all(job, cleaner, path)
+            if rejected:
+                message = _(
+                    "%(n)s rows have problems, so nothing was imported (all or nothing). "
+                    "Download the reject file, fix the rows and upload the file again."
+                ) % {"n": rejected}
+                ImportJob.objects.filter(pk=job.pk).update(
+                    state=ImportJob.State.FAILED,
+                    rows_rejected=rejected,
+                    error=message,
+                    finished_at=timezone.now(),
+                )
+                return ImportJob.objects.get(pk=job.pk)
+        writer = _Writer(job, actor)
+        for batch in pipeline.iter_batches(
+            path,
+            encoding=job.encoding,
+            delimiter=job.delimiter,
+            start_after=job.checkpoint_row,
+            size=BATCH_ROWS,
+        ):
+            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                ImportJob.objects.filter(pk=job.pk).update(
+                    state=ImportJob.State.CANCELLED, finished_at=timezone.now()
+                )
+                return ImportJob.objects.get(pk=job.pk)
+            records: list[pipeline.Record] = []
+            problems = []
+            for number, fields in batch:
+                result = cleaner.clean(number, fields)
+                if isinstance(result, list):
+                    problems.append((result, fields))
+                else:
+                    records.append(result)
+            last = batch[-1][0]
+            with transaction.atomic():
+                # Touch the job first: on SQLite this takes the write lock before ids are read.
+                ImportJob.objects.filter(pk=job.pk).update(modified_at=timezone.now())
+                created, updated = writer.write(records) if records else (0, 0)
+                if job.mode == ImportJob.Mode.VALID:
+                    _save_rejects(job, problems)
+                audit_record(
+                    actor=actor,
+                    verb="import.batch",
+                    obj=job,
+                    unit=job.owner_unit,
+                    detail={
+                        "first_row": batch[0][0],
+                        "last_row": last,
+                        "created": created,
+                        "updated": updated,
+                        "rejected": len(problems),
+                    },
+                )
+                job.rows_read = last
+                job.rows_created += created
+                job.rows_updated += updated
+                if job.mode == ImportJob.Mode.VALID:
+                    job.rows_rejected += len(problems)
+                job.checkpoint_row = last
+                ImportJob.objects.filter(pk=job.pk).update(
+                    rows_read=job.rows_read,
+                    rows_created=job.rows_created,
+                    rows_updated=job.rows_updated,
+                    rows_rejected=job.rows_rejected,
+                    checkpoint_row=last,
+                    modified_at=timezone.now(),
+                )
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.DONE,
+            rows_total=max(job.rows_read, 0),
+            finished_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            verb="import.done",
+            obj=job,
+            unit=job.owner_unit,
+            detail={"seconds": round(time.monotonic() - start, 1)},
+        )
+    except UnicodeDecodeError:
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.FAILED,
+            error=_("The file is not valid in the chosen encoding."),
+            finished_at=timezone.now(),
+        )
+    except Exception as exc:
+        ImportJob.objects.filter(pk=job.pk).update(
+            state=ImportJob.State.FAILED,
+            error=_("The import stopped: %(error)s") % {"error": type(exc).__name__},
+            finished_at=timezone.now(),
+        )
+        raise
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def job_resume(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Continue a cancelled, failed or interrupted import after its last committed batch."""
+    _require(actor, job.owner_unit)
+    if job.state == ImportJob.State.DONE:
+        raise ValidationError(_("This import has already run."))
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportJob.State.PREVIEWED, cancel_requested=False, finished_at=None
+    )
+    job.refresh_from_db()
+    return job_start(actor=actor, job=job)
