@@ -1,0 +1,1251 @@
+"""Writes for messaging: segments, broadcasts, the outbox and its delivery, opt-outs,
+unsubscribes, bounces, inbound texts and one-to-one replies.
+
+Other apps send through `outbox_enqueue`: it writes one row per recipient inside the
+caller's transaction and queues delivery for after the commit, so a rolled-back transaction
+sends nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from leaven.core import access, crypto, permissions
+from leaven.core.audit import audit_record
+from leaven.core.models import OrgUnit
+from leaven.messaging import conf, keywords
+from leaven.messaging.models import (
+    Broadcast,
+    Channel,
+    InboundMessage,
+    OutboxMessage,
+    ProviderCallback,
+    Segment,
+    SmsSuppression,
+)
+from leaven.messaging.segments import compile_conditions
+from leaven.messaging.transports import Outgoing, SendError, Transport, transport_for
+from leaven.people import normalize
+from leaven.people.models import Email, Person, Phone
+from leaven.people.selectors import person_queryset_for_actor
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "leaven.messaging.unsubscribe"
+MERGE_FIELDS = ("{first_name}", "{committee}")
+INSERT_BATCH = 5000
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def _require_send(actor: Any, unit: OrgUnit) -> None:
+    if not access.can(actor, permissions.MESSAGING_SEND, unit):
+        raise ValidationError(_("You cannot send messages for this unit."))
+
+
+def segment_queryset(*, actor: Any, conditions: Any, owner_unit: OrgUnit) -> Any:
+    """Everyone the conditions match, among the people of the segment's unit the actor may
+    message. Evaluated each time it is called."""
+    people = person_queryset_for_actor(actor=actor, permission=permissions.MESSAGING_SEND)
+    in_unit = compile_conditions({"kind": "units", "value": [owner_unit.pk]})
+    return people.filter(in_unit).filter(compile_conditions(conditions))
+
+
+def segment_count(*, actor: Any, conditions: Any, owner_unit: OrgUnit) -> int:
+    return int(segment_queryset(actor=actor, conditions=conditions, owner_unit=owner_unit).count())
+
+
+def _check_segment(actor: Any, owner_unit: OrgUnit, name: str, conditions: Any) -> str:
+    _require_send(actor, owner_unit)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the segment a name.")})
+    compile_conditions(conditions)
+    unit_ids = _unit_ids(conditions)
+    allowed = access.unit_ids_in_scope(actor, permissions.MESSAGING_SEND)
+    if not unit_ids <= allowed:
+        raise ValidationError(_("A unit in the conditions is outside your units."))
+    return name
+
+
+def _unit_ids(tree: Any) -> set[int]:
+    if not isinstance(tree, dict):
+        return set()
+    if tree.get("kind") == "units":
+        return {int(v) for v in tree.get("value") or []}
+    found: set[int] = set()
+    for child in tree.get("children") or []:
+        found |= _unit_ids(child)
+    return found
+
+
+@transaction.atomic
+def segment_create(*, actor: Any, owner_unit: OrgUnit, name: str, conditions: Any) -> Segment:
+    name = _check_segment(actor, owner_unit, name, conditions)
+    segment = Segment.objects.create(
+        owner_unit=owner_unit, name=name, conditions=conditions or {}, created_by=actor
+    )
+    audit_record(actor=actor, verb="segment.created", obj=segment, unit=owner_unit)
+    return segment
+
+
+@transaction.atomic
+def segment_update(*, actor: Any, segment: Segment, name: str, conditions: Any) -> Segment:
+    name = _check_segment(actor, segment.owner_unit, name, conditions)
+    segment.name, segment.conditions = name, conditions or {}
+    segment.modified_at = timezone.now()
+    segment.save(update_fields=["name", "conditions", "modified_at"])
+    audit_record(actor=actor, verb="segment.updated", obj=segment, unit=segment.owner_unit)
+    return segment
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def unit_language(unit: OrgUnit) -> str:
+    languages = unit.languages or []
+    return str(languages[0]) if languages else "en"
+
+
+def pick_template(
+    templates: dict[str, Any], language: str, fallback: str
+) -> tuple[str, dict[str, Any]]:
+    """The template in the person's language, else the unit's first language, else any."""
+    for code in (language, fallback):
+        template = templates.get(code)
+        if template and template.get("body"):
+            return code, template
+    for code, template in sorted(templates.items()):
+        if template and template.get("body"):
+            return code, template
+    return fallback, {"subject": "", "body": ""}
+
+
+def render(text: str, *, first_name: str, committee: str) -> str:
+    return text.replace("{first_name}", first_name).replace("{committee}", committee)
+
+
+def _check_templates(channel: str, templates: dict[str, Any]) -> dict[str, dict[str, str]]:
+    cleaned: dict[str, dict[str, str]] = {}
+    for code, template in (templates or {}).items():
+        body = str((template or {}).get("body", "")).strip()
+        subject = str((template or {}).get("subject", "")).strip()
+        if not body:
+            continue
+        if channel == Channel.EMAIL and not subject:
+            raise ValidationError({"templates": _("Every email needs a subject.")})
+        cleaned[str(code)] = {"subject": subject, "body": body}
+    if not cleaned:
+        raise ValidationError({"templates": _("Write the message in at least one language.")})
+    return cleaned
+
+
+# --------------------------------------------------------------------------- broadcasts
+
+
+@transaction.atomic
+def broadcast_create(
+    *,
+    actor: Any,
+    segment: Segment,
+    channel: str,
+    name: str,
+    templates: dict[str, Any],
+    urgent: bool = False,
+) -> Broadcast:
+    _require_send(actor, segment.owner_unit)
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Choose email or text message.")})
+    if urgent and channel != Channel.SMS:
+        raise ValidationError({"urgent": _("Only text messages can be urgent alerts.")})
+    if not name.strip():
+        raise ValidationError({"name": _("Give the broadcast a name.")})
+    broadcast = Broadcast.objects.create(
+        owner_unit=segment.owner_unit,
+        segment=segment,
+        channel=channel,
+        name=name.strip(),
+        templates=_check_templates(channel, templates),
+        urgent=urgent,
+        created_by=actor,
+    )
+    audit_record(actor=actor, verb="broadcast.created", obj=broadcast, unit=broadcast.owner_unit)
+    return broadcast
+
+
+@transaction.atomic
+def broadcast_update(
+    *, actor: Any, broadcast: Broadcast, name: str, templates: dict[str, Any], urgent: bool
+) -> Broadcast:
+    _require_send(actor, broadcast.owner_unit)
+    if broadcast.state != Broadcast.State.DRAFT:
+        raise ValidationError(_("This broadcast has already been sent or scheduled."))
+    broadcast.name = name.strip() or broadcast.name
+    broadcast.templates = _check_templates(broadcast.channel, templates)
+    broadcast.urgent = urgent and broadcast.channel == Channel.SMS
+    broadcast.save(update_fields=["name", "templates", "urgent"])
+    audit_record(actor=actor, verb="broadcast.updated", obj=broadcast, unit=broadcast.owner_unit)
+    return broadcast
+
+
+def broadcast_preview(*, broadcast: Broadcast, language: str) -> dict[str, str]:
+    """The message as a person with this language would get it (sample merge values)."""
+    code, template = pick_template(
+        broadcast.templates, language, unit_language(broadcast.owner_unit)
+    )
+    sample = {"first_name": "María", "committee": broadcast.owner_unit.name}
+    return {
+        "language": code,
+        "subject": render(template.get("subject", ""), **sample),
+        "body": render(template["body"], **sample),
+    }
+
+
+@transaction.atomic
+def broadcast_schedule(*, actor: Any, broadcast: Broadcast, at: datetime) -> Broadcast:
+    _require_send(actor, broadcast.owner_unit)
+    if broadcast.state != Broadcast.State.DRAFT:
+        raise ValidationError(_("This broadcast has already been sent or scheduled."))
+    if at <= timezone.now():
+        raise ValidationError({"scheduled_at": _("Choose a time in the future.")})
+    broadcast.scheduled_at, broadcast.state = at, Broadcast.State.SCHEDULED
+    broadcast.save(update_fields=["scheduled_at", "state"])
+    audit_record(actor=actor, verb="broadcast.scheduled", obj=broadcast, unit=broadcast.owner_unit)
+    return broadcast
+
+
+def _recipients(broadcast: Broadcast, people: Any) -> list[tuple[Any, ...]]:
+    """(person id, contact id, stored destination ciphertext, destination index, language,
+    first name, unit) for everyone in the segment with consent on the channel, one per
+    destination. The destination is copied as stored (still encrypted), never decrypted."""
+    person_fields = (
+        "person__given_name",
+        "person__preferred_name",
+        "person__language",
+        "person__owner_unit_id",
+    )
+    contacts: Any
+    if broadcast.channel == Channel.EMAIL:
+        contacts = (
+            Email.objects.filter(person_id__in=people.values("pk"), status=Email.Status.SUBSCRIBED)
+            .annotate(stored=Cast("address", output_field=TextField()))
+            .values_list("person_id", "pk", "stored", "address_index", *person_fields)
+        )
+    else:
+        phone_filter = Q(sms_status=Phone.SMSStatus.OPTED_IN)
+        if broadcast.urgent:
+            phone_filter &= Q(urgent_alerts=True)
+        contacts = (
+            Phone.objects.filter(phone_filter, person_id__in=people.values("pk"))
+            .exclude(number_index__in=SmsSuppression.objects.values("number_index"))
+            .annotate(stored=Cast("number", output_field=TextField()))
+            .values_list("person_id", "pk", "stored", "number_index", *person_fields)
+        )
+    # Primary contact first; then one message per person and one per destination (a
+    # number shared by two people, or entered twice in two formats, gets one message).
+    contacts = contacts.order_by("person_id", "-is_primary", "pk")
+    seen_people: set[int] = set()
+    seen_destinations: set[str] = set()
+    recipients = []
+    for row in contacts.iterator(chunk_size=5000):
+        person_id, contact_id, stored, index, given, preferred, language, unit_id = row
+        if person_id in seen_people or index in seen_destinations:
+            continue
+        seen_people.add(person_id)
+        seen_destinations.add(index)
+        recipients.append(
+            (person_id, contact_id, stored, index, language, preferred or given, unit_id)
+        )
+    return recipients
+
+
+@transaction.atomic
+def broadcast_queue(*, actor: Any, broadcast: Broadcast) -> int:
+    """Evaluate the segment now and write one outbox row per recipient, with the broadcast's
+    state change, in one transaction. Returns how many were queued."""
+    broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+    if broadcast.state not in (Broadcast.State.DRAFT, Broadcast.State.SCHEDULED):
+        raise ValidationError(_("This broadcast has already been sent."))
+    creator = broadcast.created_by if actor is None else actor
+    _require_send(creator, broadcast.owner_unit)
+    segment = broadcast.segment
+    people = segment_queryset(
+        actor=creator, conditions=segment.conditions, owner_unit=segment.owner_unit
+    )
+    recipients = _recipients(broadcast, people)
+    fallback = unit_language(broadcast.owner_unit)
+    unit_names = dict(OrgUnit.objects.values_list("pk", "name"))
+    committee = broadcast.owner_unit.name
+    now = timezone.now()
+    rendered: dict[str, tuple[str, str, str]] = {}
+    for code in {r[4] for r in recipients} | {fallback}:
+        chosen, template = pick_template(broadcast.templates, code, fallback)
+        rendered[code] = (chosen, template.get("subject", ""), template["body"])
+    is_email = broadcast.channel == Channel.EMAIL
+    table = OutboxMessage._meta.db_table
+    columns = (
+        "broadcast_id, owner_unit_id, person_id, email_id, phone_id, kind, channel, "
+        "destination, destination_index, language, subject, body, urgent, state, attempts, "
+        "next_attempt_at, reconcile, provider_id, delivery_status, error_code, "
+        "idempotency_key, created_at"
+    )
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 22)})"  # noqa: S608
+    batch: list[tuple[Any, ...]] = []
+    # A text without merge fields is the same for everyone: encrypted once.
+    fixed: dict[str, str] = {}
+
+    def seal(text: str) -> str:
+        if text in fixed:
+            return fixed[text]
+        sealed = crypto.encrypt(text)
+        if not any(field in text for field in MERGE_FIELDS) and text in constant_texts:
+            fixed[text] = sealed
+        return sealed
+
+    constant_texts = {
+        part
+        for _code, subject_text, body_text in rendered.values()
+        for part in (subject_text, body_text)
+        if not any(field in part for field in MERGE_FIELDS)
+    }
+    with connection.cursor() as cursor:
+        for person_id, contact_id, destination, index, language, first, unit_id in recipients:
+            chosen, subject, body = rendered.get(language) or rendered[fallback]
+            merge = {"first_name": first, "committee": unit_names.get(unit_id, committee)}
+            batch.append(
+                (
+                    broadcast.pk,
+                    broadcast.owner_unit_id,
+                    person_id,
+                    contact_id if is_email else None,
+                    None if is_email else contact_id,
+                    OutboxMessage.Kind.BROADCAST,
+                    broadcast.channel,
+                    destination,  # already encrypted, copied as stored
+                    index,
+                    chosen,
+                    seal(render(subject, **merge)) if subject else "",
+                    seal(render(body, **merge)),
+                    broadcast.urgent,
+                    OutboxMessage.State.PENDING,
+                    0,
+                    now,
+                    False,
+                    "",
+                    "",
+                    "",
+                    f"broadcast:{broadcast.pk}:{index}",
+                    now,
+                )
+            )
+            if len(batch) >= INSERT_BATCH:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+    broadcast.state = Broadcast.State.QUEUED
+    broadcast.queued_at = now
+    broadcast.recipient_count = len(recipients)
+    broadcast.save(update_fields=["state", "queued_at", "recipient_count"])
+    audit_record(
+        actor=actor,
+        verb="broadcast.queued",
+        obj=broadcast,
+        unit=broadcast.owner_unit,
+        detail={"recipients": len(recipients), "segment": segment.pk},
+    )
+    _drain_on_commit(broadcast.channel)
+    return len(recipients)
+
+
+def broadcast_queue_due(*, now: datetime | None = None) -> int:
+    """Queue every scheduled broadcast whose time has come (called by the worker)."""
+    now = now or timezone.now()
+    queued = 0
+    due = Broadcast.objects.filter(state=Broadcast.State.SCHEDULED, scheduled_at__lte=now)
+    for broadcast in due:
+        try:
+            queued += broadcast_queue(actor=None, broadcast=broadcast)
+        except ValidationError:
+            logger.warning("broadcast %s could not be queued", broadcast.pk)
+    return queued
+
+
+def broadcast_test_send(
+    *, actor: Any, broadcast: Broadcast, language: str, destination: str = ""
+) -> OutboxMessage:
+    """Send the message in one language to the sender themselves."""
+    _require_send(actor, broadcast.owner_unit)
+    preview = broadcast_preview(broadcast=broadcast, language=language)
+    if broadcast.channel == Channel.EMAIL:
+        destination = normalize.email_normalize(destination or actor.email)
+    else:
+        if not destination:
+            raise ValidationError({"destination": _("Enter your own phone number.")})
+        destination = normalize.phone_normalize(destination)
+    key = f"test:{broadcast.pk}:{actor.pk}:{timezone.now().timestamp()}"
+    with transaction.atomic():
+        message = _write_row(
+            owner_unit=broadcast.owner_unit,
+            person=None,
+            channel=broadcast.channel,
+            destination=destination,
+            language=preview["language"],
+            subject="[TEST] " + preview["subject"] if preview["subject"] else "",
+            body=preview["body"],
+            urgent=broadcast.urgent,
+            kind=OutboxMessage.Kind.TEST,
+            idempotency_key=key,
+        )
+        audit_record(
+            actor=actor, verb="broadcast.test_sent", obj=broadcast, unit=broadcast.owner_unit
+        )
+        _drain_on_commit(broadcast.channel)
+    return message
+
+
+# --------------------------------------------------------------------------- the outbox API
+
+
+def _write_row(
+    *,
+    owner_unit: OrgUnit | None,
+    person: Person | None,
+    channel: str,
+    destination: str,
+    language: str,
+    subject: str,
+    body: str,
+    urgent: bool,
+    kind: str,
+    idempotency_key: str,
+    email: Email | None = None,
+    phone: Phone | None = None,
+) -> OutboxMessage:
+    existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    index = crypto.blind_index(destination)
+    try:
+        with transaction.atomic():
+            return OutboxMessage.objects.create(
+                owner_unit=owner_unit,
+                person=person,
+                email=email,
+                phone=phone,
+                kind=kind,
+                channel=channel,
+                destination=destination,
+                destination_index=index,
+                language=language,
+                subject=subject,
+                body=body,
+                urgent=urgent,
+                idempotency_key=idempotency_key,
+            )
+    except IntegrityError:
+        return OutboxMessage.objects.get(idempotency_key=idempotency_key)
+
+
+def _contact_for(person: Person, channel: str, urgent: bool) -> Email | Phone | None:
+    if channel == Channel.EMAIL:
+        return person.emails.filter(status=Email.Status.SUBSCRIBED).first()
+    phones = person.phones.filter(sms_status=Phone.SMSStatus.OPTED_IN)
+    if urgent:
+        phones = phones.filter(urgent_alerts=True)
+    return phones.first()
+
+
+def outbox_enqueue(
+    *,
+    actor: Any,
+    person: Person,
+    channel: str,
+    body: str,
+    idempotency_key: str,
+    subject: str = "",
+    templates: dict[str, dict[str, str]] | None = None,
+    urgent: bool = False,
+    owner_unit: OrgUnit | None = None,
+) -> OutboxMessage | None:
+    """Queue one message to a person on a channel, for sending after the caller's
+    transaction commits. Safe to call twice with the same key (the second call returns the
+    first row). `templates` ({"en": {"subject", "body"}, "es": ...}) picks the person's
+    language; `body`/`subject` are used when no template fits. Merge fields {first_name} and
+    {committee} are filled in. Returns None when the person has no address with consent on
+    the channel (for urgent texts: no round-the-clock alert consent).
+
+    `actor` None means the system (a task); a user needs messaging.send on the person."""
+    if channel not in Channel.values:
+        raise ValidationError(_("Choose email or text message."))
+    if urgent and channel != Channel.SMS:
+        raise ValidationError(_("Only text messages can be urgent alerts."))
+    if actor is not None:
+        visible = person_queryset_for_actor(actor=actor, permission=permissions.MESSAGING_SEND)
+        if not visible.filter(pk=person.pk).exists():
+            raise ValidationError(_("You cannot send messages to this person."))
+    existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    contact = _contact_for(person, channel, urgent)
+    if contact is None:
+        return None
+    unit = owner_unit or person.owner_unit
+    language = person.language
+    if templates:
+        language, template = pick_template(templates, person.language, unit_language(unit))
+        subject = template.get("subject", subject)
+        body = template.get("body", body)
+    if not body.strip():
+        raise ValidationError(_("The message is empty."))
+    merge = {"first_name": person.preferred_name or person.given_name, "committee": unit.name}
+    with transaction.atomic():
+        email = contact if isinstance(contact, Email) else None
+        phone = contact if isinstance(contact, Phone) else None
+        message = _write_row(
+            owner_unit=unit,
+            person=person,
+            channel=channel,
+            destination=contact.address if isinstance(contact, Email) else contact.number,
+            language=language,
+            subject=render(subject, **merge),
+            body=render(body, **merge),
+            urgent=urgent,
+            kind=OutboxMessage.Kind.DIRECT,
+            idempotency_key=idempotency_key,
+            email=email,
+            phone=phone,
+        )
+        audit_record(
+            actor=actor,
+            verb="outbox.queued",
+            obj=person,
+            unit=unit,
+            detail={"message": message.pk, "channel": channel, "urgent": urgent},
+        )
+        _drain_on_commit(channel)
+    return message
+
+
+def _drain_on_commit(channel: str) -> None:
+    if not conf.get("LEAVEN_OUTBOX_DRAIN_ON_COMMIT"):
+        return
+
+    def enqueue() -> None:
+        from leaven.messaging.tasks import outbox_drain
+
+        outbox_drain.enqueue(channel=channel)
+
+    transaction.on_commit(enqueue)
+
+
+# --------------------------------------------------------------------------- delivery
+#
+# The reconciliation rule. A row moves pending -> sending (with a lease) in one committed
+# statement before the transport is called, and sending -> sent with the provider's id in the
+# statement right after the provider answers. If the worker dies in between, the row stays
+# `sending` until its lease runs out; it is then released with `reconcile` set, and the next
+# attempt first asks the provider whether it already accepted the message:
+#   - SMS: Twilio is asked for a message to that number with that text; if it holds one, the
+#     row is marked sent with that id and nothing is sent again.
+#   - Email: SMTP cannot be asked, so the message is sent again with the same Message-ID
+#     (derived from the idempotency key); receiving systems treat the two as one message.
+# Rows are never released before their lease ends, so two workers never send one row at once.
+
+
+def release_expired(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    return int(
+        OutboxMessage.objects.filter(state=OutboxMessage.State.SENDING, lease_until__lt=now).update(
+            state=OutboxMessage.State.PENDING, lease_until=None, reconcile=True
+        )
+    )
+
+
+def outbox_claim(*, channel: str, limit: int, now: datetime | None = None) -> list[int]:
+    """Atomically take up to `limit` due rows of a channel: they become `sending` with a
+    lease. Two workers never get the same row."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=int(conf.get("LEAVEN_OUTBOX_LEASE_SECONDS")))
+    due_states = (OutboxMessage.State.PENDING, OutboxMessage.State.HELD)
+    table = OutboxMessage._meta.db_table
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            ids = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(state__in=due_states, channel=channel, next_attempt_at__lte=now)
+                .order_by("-urgent", "next_attempt_at", "id")
+                .values_list("pk", flat=True)[:limit]
+            )
+            if ids:
+                OutboxMessage.objects.filter(pk__in=ids).update(
+                    state=OutboxMessage.State.SENDING, lease_until=lease
+                )
+            return ids
+        # SQLite: the settings open every transaction IMMEDIATE, so this one statement runs
+        # under the database's write lock.
+        adapt = connection.ops.adapt_datetimefield_value
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET state = %s, lease_until = %s "  # noqa: S608
+                f"WHERE id IN (SELECT id FROM {table} WHERE state IN (%s, %s) "
+                "AND channel = %s AND next_attempt_at <= %s "
+                "ORDER BY urgent DESC, next_attempt_at, id LIMIT %s) "
+                "AND state IN (%s, %s) RETURNING id",
+                [
+                    OutboxMessage.State.SENDING,
+                    adapt(lease),
+                    *due_states,
+                    channel,
+                    adapt(now),
+                    limit,
+                    *due_states,
+                ],
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+
+
+def local_now(unit: OrgUnit | None, now: datetime) -> datetime:
+    zone = ZoneInfo(unit.time_zone if unit is not None and unit.time_zone else "UTC")
+    return now.astimezone(zone)
+
+
+def quiet_release_at(unit: OrgUnit | None, now: datetime) -> datetime | None:
+    """None when a non-urgent text may go now; else the next moment it may (9:00 local)."""
+    start = int(conf.get("LEAVEN_QUIET_END_HOUR"))
+    end = int(conf.get("LEAVEN_QUIET_START_HOUR"))
+    local = local_now(unit, now)
+    if start <= local.hour < end:
+        return None
+    day = local if local.hour >= end else local - timedelta(days=1)
+    release = (day + timedelta(days=1)).replace(hour=start, minute=0, second=0, microsecond=0)
+    return release.astimezone(ZoneInfo("UTC"))
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    suppressed: int = 0
+    held: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.suppressed + self.held + self.retried + self.failed
+
+
+def _blocked_indexes(channel: str, indexes: set[str]) -> tuple[set[str], set[str]]:
+    """(destinations nobody may send to, destinations with broadcast consent)."""
+    if channel == Channel.EMAIL:
+        blocked = set(
+            Email.objects.filter(
+                address_index__in=indexes,
+                status__in=[Email.Status.UNSUBSCRIBED, Email.Status.BOUNCING],
+            ).values_list("address_index", flat=True)
+        )
+        consented = set(
+            Email.objects.filter(
+                address_index__in=indexes, status=Email.Status.SUBSCRIBED
+            ).values_list("address_index", flat=True)
+        )
+        return blocked, consented
+    blocked = set(
+        SmsSuppression.objects.filter(number_index__in=indexes).values_list(
+            "number_index", flat=True
+        )
+    ) | set(
+        Phone.objects.filter(
+            number_index__in=indexes, sms_status=Phone.SMSStatus.OPTED_OUT
+        ).values_list("number_index", flat=True)
+    )
+    consented = set(
+        Phone.objects.filter(
+            number_index__in=indexes, sms_status=Phone.SMSStatus.OPTED_IN
+        ).values_list("number_index", flat=True)
+    )
+    return blocked, consented
+
+
+def _urgent_consent(indexes: set[str]) -> set[str]:
+    return set(
+        Phone.objects.filter(
+            number_index__in=indexes, sms_status=Phone.SMSStatus.OPTED_IN, urgent_alerts=True
+        ).values_list("number_index", flat=True)
+    )
+
+
+def email_footer(message: OutboxMessage) -> tuple[str, dict[str, str]]:
+    """The footer text (unsubscribe link in the message's language, postal address) and the
+    RFC 8058 headers for a message to a person's address."""
+    address = str(conf.get("LEAVEN_POSTAL_ADDRESS"))
+    with translation.override(message.language):
+        lines = ["", "--"]
+        headers: dict[str, str] = {}
+        if message.email_id is not None:
+            url = unsubscribe_url(email_id=message.email_id, language=message.language)
+            lines.append(_("To stop these emails, open: %(url)s") % {"url": url})
+            headers = {
+                "List-Unsubscribe": f"<{url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        if address:
+            lines.append(address)
+    return "\n".join(lines), headers
+
+
+def _outgoing(message: OutboxMessage) -> Outgoing:
+    if message.channel == Channel.EMAIL:
+        footer, headers = email_footer(message)
+        return Outgoing(
+            key=message.idempotency_key,
+            channel=message.channel,
+            destination=message.destination,
+            subject=message.subject,
+            body=message.body + "\n" + footer,
+            headers=headers,
+        )
+    return Outgoing(
+        key=message.idempotency_key,
+        channel=message.channel,
+        destination=message.destination,
+        subject="",
+        body=message.body,
+    )
+
+
+def _finish(message_id: int, **fields: Any) -> None:
+    """Record an outcome; only a row still `sending` (ours, under lease) is changed."""
+    fields.setdefault("lease_until", None)
+    OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.SENDING).update(**fields)
+
+
+def _finish_sent(message_id: int, *, attempts: int, provider_id: str) -> None:
+    """The hot path of `_finish` for a sent message, in one plain statement."""
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, attempts = %s, provider_id = %s, "  # noqa: S608
+            "sent_at = %s, lease_until = NULL, reconcile = %s, error_code = '' "
+            "WHERE id = %s AND state = %s",
+            [
+                OutboxMessage.State.SENT,
+                attempts,
+                provider_id[:64],
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                False,
+                message_id,
+                OutboxMessage.State.SENDING,
+            ],
+        )
+
+
+def outbox_process(
+    *,
+    channel: str,
+    limit: int | None = None,
+    now: datetime | None = None,
+    transport: Transport | None = None,
+) -> DrainResult:
+    """Claim one batch of a channel's due rows and deliver them."""
+    now = now or timezone.now()
+    release_expired(now=now)
+    ids = outbox_claim(
+        channel=channel, limit=limit or int(conf.get("LEAVEN_OUTBOX_BATCH")), now=now
+    )
+    result = DrainResult()
+    if not ids:
+        return result
+    messages = list(
+        OutboxMessage.objects.filter(pk__in=ids)
+        .select_related("owner_unit", "person__owner_unit")
+        .order_by("pk")
+    )
+    indexes = {m.destination_index for m in messages}
+    blocked, consented = _blocked_indexes(channel, indexes)
+    urgent_ok = _urgent_consent(indexes) if channel == Channel.SMS else set()
+    transport = transport or transport_for(channel)
+    max_attempts = int(conf.get("LEAVEN_OUTBOX_MAX_ATTEMPTS"))
+    opened = False
+    try:
+        for message in messages:
+            index = message.destination_index
+            if message.kind != OutboxMessage.Kind.COMPLIANCE:
+                needs_consent = message.kind in (
+                    OutboxMessage.Kind.BROADCAST,
+                    OutboxMessage.Kind.DIRECT,
+                )
+                if (
+                    index in blocked
+                    or (needs_consent and index not in consented)
+                    or (message.urgent and index not in urgent_ok)
+                ):
+                    _finish(message.pk, state=OutboxMessage.State.SUPPRESSED, error_code="opt_out")
+                    result.suppressed += 1
+                    continue
+                if channel == Channel.SMS and not message.urgent:
+                    # The recipient's time zone: their unit's (households have none yet).
+                    unit = message.person.owner_unit if message.person else message.owner_unit
+                    release = quiet_release_at(unit, now)
+                    if release is not None:
+                        _finish(
+                            message.pk,
+                            state=OutboxMessage.State.HELD,
+                            next_attempt_at=release,
+                            error_code="quiet_hours",
+                        )
+                        result.held += 1
+                        continue
+            outgoing = _outgoing(message)
+            try:
+                if not opened:
+                    transport.open()
+                    opened = True
+                provider_id = transport.lookup(outgoing) if message.reconcile else None
+                if provider_id is None:
+                    provider_id = transport.send(outgoing)
+            except SendError as error:
+                attempts = message.attempts + 1
+                if error.permanent or attempts >= max_attempts:
+                    _finish(
+                        message.pk,
+                        state=OutboxMessage.State.FAILED,
+                        attempts=attempts,
+                        error_code=error.code,
+                    )
+                    result.failed += 1
+                    _apply_permanent(message, error)
+                else:
+                    backoff = timedelta(seconds=30 * 2 ** (attempts - 1))
+                    _finish(
+                        message.pk,
+                        state=OutboxMessage.State.PENDING,
+                        attempts=attempts,
+                        error_code=error.code,
+                        next_attempt_at=now + backoff,
+                    )
+                    result.retried += 1
+                continue
+            _finish_sent(message.pk, attempts=message.attempts + 1, provider_id=provider_id)
+            result.sent += 1
+    finally:
+        if opened:
+            transport.close()
+    return result
+
+
+def _apply_permanent(message: OutboxMessage, error: SendError) -> None:
+    if error.opted_out and message.channel == Channel.SMS:
+        cancelled = sms_suppress(number_index=message.destination_index, language=message.language)
+        audit_record(
+            actor=None,
+            actor_label="provider",
+            verb="sms.opt_out",
+            object_type="person" if message.person_id else "outboxmessage",
+            object_id=message.person_id or message.pk,
+            unit=message.owner_unit,
+            detail={"message": message.pk, "error": error.code, "cancelled": cancelled},
+        )
+    if error.bouncing and message.channel == Channel.EMAIL:
+        email_mark_bouncing(actor=None, address_index=message.destination_index)
+
+
+def outbox_drain(*, channel: str, max_batches: int = 50) -> DrainResult:
+    """Deliver due rows, batch after batch, until none are left or `max_batches` ran."""
+    total = DrainResult()
+    transport = transport_for(channel)
+    for _batch in range(max_batches):
+        result = outbox_process(channel=channel, transport=transport)
+        for name in ("sent", "suppressed", "held", "retried", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(result, name))
+        if not result.handled:
+            break
+    return total
+
+
+def outbox_has_work(*, now: datetime | None = None) -> bool:
+    """Whether anything is due now or still leased (a worker run with --until-idle waits)."""
+    now = now or timezone.now()
+    return OutboxMessage.objects.filter(
+        Q(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+        | Q(state=OutboxMessage.State.HELD, next_attempt_at__lte=now)
+        | Q(state=OutboxMessage.State.SENDING)
+    ).exists()
+
+
+# --------------------------------------------------------------------------- opt-outs
+
+
+def sms_suppress(*, number_index: str, language: str = "en") -> int:
+    """Stop all texts to a number: the suppression list, every phone with that number, and
+    every text still queued to it. Returns how many queued texts were cancelled."""
+    SmsSuppression.objects.get_or_create(number_index=number_index, defaults={"language": language})
+    Phone.objects.filter(number_index=number_index).exclude(
+        sms_status=Phone.SMSStatus.OPTED_OUT
+    ).update(sms_status=Phone.SMSStatus.OPTED_OUT, consent_at=timezone.now())
+    return int(
+        OutboxMessage.objects.filter(
+            channel=Channel.SMS,
+            destination_index=number_index,
+            state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.HELD],
+        )
+        .exclude(kind=OutboxMessage.Kind.COMPLIANCE)
+        .update(state=OutboxMessage.State.SUPPRESSED, error_code="opt_out")
+    )
+
+
+@functools.cache
+def _unsubscribe_path() -> tuple[str, str]:
+    """The unsubscribe path around its token (reversing it for each message is slow)."""
+    marker = "TOKEN"
+    path = reverse("messaging:unsubscribe", kwargs={"token": marker})
+    before, _sep, after = path.partition(marker)
+    return before, after
+
+
+def unsubscribe_url(*, email_id: int, language: str) -> str:
+    token = signing.dumps({"e": email_id, "l": language}, salt=UNSUBSCRIBE_SALT, compress=True)
+    base = str(conf.get("LEAVEN_PUBLIC_URL")).rstrip("/")
+    before, after = _unsubscribe_path()
+    return f"{base}{before}{token}{after}"
+
+
+def unsubscribe_token_read(token: str) -> dict[str, Any] | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("e"), int):
+        return None
+    return data
+
+
+@transaction.atomic
+def email_unsubscribe(*, token: str) -> bool:
+    """The person's own unsubscribe (one click, no sign-in): every record of that address is
+    unsubscribed and nothing more is sent to it. False for a bad token."""
+    data = unsubscribe_token_read(token)
+    if data is None:
+        return False
+    email = Email.objects.filter(pk=data["e"]).select_related("person").first()
+    if email is None:
+        return True  # the address is gone: nothing can be sent to it anyway
+    index = email.address_index
+    changed = list(
+        Email.objects.filter(address_index=index)
+        .exclude(status=Email.Status.UNSUBSCRIBED)
+        .values_list("pk", "person_id", "person__owner_unit_id")
+    )
+    Email.objects.filter(pk__in=[c[0] for c in changed]).update(
+        status=Email.Status.UNSUBSCRIBED, consent_at=timezone.now()
+    )
+    cancelled = OutboxMessage.objects.filter(
+        channel=Channel.EMAIL,
+        destination_index=index,
+        state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.HELD],
+    ).update(state=OutboxMessage.State.SUPPRESSED, error_code="opt_out")
+    for email_id, person_id, unit_id in changed:
+        audit_record(
+            actor=None,
+            actor_label="recipient",
+            verb="email.unsubscribed",
+            object_type="person",
+            object_id=person_id,
+            unit=OrgUnit.objects.filter(pk=unit_id).first(),
+            detail={"email": email_id, "cancelled": cancelled},
+        )
+    return True
+
+
+@transaction.atomic
+def email_mark_bouncing(*, actor: Any, address_index: str) -> int:
+    """A hard bounce: every record of the address is marked bouncing (an unsubscribe stays
+    an unsubscribe)."""
+    changed = list(
+        Email.objects.filter(
+            address_index=address_index, status=Email.Status.SUBSCRIBED
+        ).values_list("pk", "person_id")
+    )
+    Email.objects.filter(pk__in=[c[0] for c in changed]).update(status=Email.Status.BOUNCING)
+    for email_id, person_id in changed:
+        audit_record(
+            actor=actor,
+            verb="email.bouncing",
+            object_type="person",
+            object_id=person_id,
+            detail={"email": email_id},
+        )
+    return len(changed)
+
+
+# --------------------------------------------------------------------------- inbound texts
+
+
+def _sms_reply(*, number: str, language: str, text: str, key: str, unit: OrgUnit | None) -> None:
+    _write_row(
+        owner_unit=unit,
+        person=None,
+        channel=Channel.SMS,
+        destination=number,
+        language=language,
+        subject="",
+        body=text,
+        urgent=False,
+        kind=OutboxMessage.Kind.COMPLIANCE,
+        idempotency_key=key,
+    )
+    _drain_on_commit(Channel.SMS)
+
+
+def help_text(language: str) -> str:
+    with translation.override(language):
+        parts = [str(conf.get("LEAVEN_ORG_NAME"))]
+        contact = str(conf.get("LEAVEN_ORG_CONTACT"))
+        if contact:
+            parts.append(_("Contact: %(contact)s.") % {"contact": contact})
+        frequency = str(conf.get("LEAVEN_SMS_FREQUENCY")) or _("Message frequency varies.")
+        parts.append(frequency)
+        parts.append(_("Reply STOP to stop. Msg & data rates may apply."))
+        if language == "es":
+            parts[-1] = _("Reply PARAR to stop. Msg & data rates may apply.")
+        return " ".join(parts)
+
+
+def _opt_out_text(language: str) -> str:
+    with translation.override(language):
+        return _("%(org)s: you will get no more texts from us. Reply START to subscribe again.") % {
+            "org": conf.get("LEAVEN_ORG_NAME")
+        }
+
+
+def _opt_in_text(language: str) -> str:
+    with translation.override(language):
+        return _("%(org)s: you are subscribed to our texts again. Reply STOP to stop.") % {
+            "org": conf.get("LEAVEN_ORG_NAME")
+        }
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    message: InboundMessage
+    created: bool
+
+
+@transaction.atomic
+def inbound_receive(*, message_sid: str, from_number: str, body: str) -> InboundResult:
+    """Store an incoming text once (by the provider's message id) and act on it: an opt-out
+    word suppresses the number organization-wide, cancels its queued texts, is audited and
+    gets one confirmation in the word's language; HELP gets the help text; START lifts the
+    number's opt-out; an opt-out word inside a sentence waits for review."""
+    existing = InboundMessage.objects.filter(message_sid=message_sid).first()
+    if existing is not None:
+        return InboundResult(existing, False)
+    try:
+        number = normalize.phone_normalize(from_number)
+    except ValidationError:
+        number = from_number.strip()
+    index = crypto.blind_index(number)
+    phone = Phone.objects.filter(number_index=index).select_related("person__owner_unit").first()
+    person = phone.person if phone is not None else None
+    unit = person.owner_unit if person is not None else None
+    found = keywords.classify(body)
+    language = found.language if found.kind else (person.language if person else "en")
+    kind = {
+        "opt_out": InboundMessage.Kind.OPT_OUT,
+        "opt_in": InboundMessage.Kind.OPT_IN,
+        "help": InboundMessage.Kind.HELP,
+        "review": InboundMessage.Kind.REVIEW,
+    }.get(found.kind, InboundMessage.Kind.REPLY)
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                message_sid=message_sid[:64],
+                from_number=number,
+                from_index=index,
+                body=body,
+                person=person,
+                owner_unit=unit,
+                kind=kind,
+                review=InboundMessage.Review.OPEN if kind == InboundMessage.Kind.REVIEW else "",
+                language=language,
+            )
+    except IntegrityError:
+        return InboundResult(InboundMessage.objects.get(message_sid=message_sid), False)
+    detail: dict[str, Any] = {"inbound": message.pk, "kind": kind}
+    if kind == InboundMessage.Kind.OPT_OUT:
+        detail["cancelled"] = sms_suppress(number_index=index, language=language)
+        _sms_reply(
+            number=number,
+            language=language,
+            text=_opt_out_text(language),
+            key=f"optout:{message.pk}",
+            unit=unit,
+        )
+    elif kind == InboundMessage.Kind.OPT_IN:
+        detail["resubscribed"] = sms_resubscribe_from_sender(number_index=index)
+        _sms_reply(
+            number=number,
+            language=language,
+            text=_opt_in_text(language),
+            key=f"optin:{message.pk}",
+            unit=unit,
+        )
+    elif kind == InboundMessage.Kind.HELP:
+        _sms_reply(
+            number=number,
+            language=language,
+            text=help_text(language),
+            key=f"help:{message.pk}",
+            unit=unit,
+        )
+    audit_record(
+        actor=None,
+        actor_label="sms",
+        verb=f"sms.{kind}",
+        object_type="person" if person else "inbound",
+        object_id=person.pk if person else message.pk,
+        unit=unit,
+        detail=detail,
+    )
+    return InboundResult(message, True)
+
+
+def sms_resubscribe_from_sender(*, number_index: str) -> int:
+    """Lift an SMS opt-out. Called only for a START/UNSTOP texted from that same number:
+    no page, import or API can do this."""
+    SmsSuppression.objects.filter(number_index=number_index).delete()
+    return int(
+        Phone.objects.filter(
+            number_index=number_index, sms_status=Phone.SMSStatus.OPTED_OUT
+        ).update(sms_status=Phone.SMSStatus.OPTED_IN, consent_at=timezone.now())
+    )
+
+
+@transaction.atomic
+def inbound_review_resolve(*, actor: Any, message: InboundMessage, opt_out: bool) -> InboundMessage:
+    """A person decides what a text with an opt-out word inside a sentence meant."""
+    if message.owner_unit is None or not access.can(
+        actor, permissions.MESSAGING_SEND, message.owner_unit
+    ):
+        raise ValidationError(_("You cannot act on this message."))
+    if message.review != InboundMessage.Review.OPEN:
+        raise ValidationError(_("This message has already been reviewed."))
+    detail: dict[str, Any] = {"inbound": message.pk, "opt_out": opt_out}
+    if opt_out:
+        detail["cancelled"] = sms_suppress(
+            number_index=message.from_index, language=message.language
+        )
+        _sms_reply(
+            number=message.from_number,
+            language=message.language,
+            text=_opt_out_text(message.language),
+            key=f"optout:{message.pk}",
+            unit=message.owner_unit,
+        )
+    message.review = InboundMessage.Review.OPTED_OUT if opt_out else InboundMessage.Review.KEPT
+    message.handled_at, message.handled_by = timezone.now(), actor
+    message.save(update_fields=["review", "handled_at", "handled_by"])
+    audit_record(
+        actor=actor,
+        verb="sms.reviewed",
+        object_type="person" if message.person_id else "inbound",
+        object_id=message.person_id or message.pk,
+        unit=message.owner_unit,
+        detail=detail,
+    )
+    return message
+
+
+@transaction.atomic
+def inbound_reply(*, actor: Any, message: InboundMessage, body: str) -> OutboxMessage:
+    """An organizer answers a text one to one. Never to a number that opted out."""
+    if message.owner_unit is None or not access.can(
+        actor, permissions.MESSAGING_SEND, message.owner_unit
+    ):
+        raise ValidationError(_("You cannot answer this message."))
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write a reply.")})
+    if len(body) > 1600:
+        raise ValidationError({"body": _("A text can hold at most 1,600 characters.")})
+    if SmsSuppression.objects.filter(number_index=message.from_index).exists():
+        raise ValidationError(_("This number has opted out of texts."))
+    count = OutboxMessage.objects.filter(idempotency_key__startswith=f"reply:{message.pk}:").count()
+    row = _write_row(
+        owner_unit=message.owner_unit,
+        person=message.person,
+        channel=Channel.SMS,
+        destination=message.from_number,
+        language=message.language,
+        subject="",
+        body=body,
+        urgent=False,
+        kind=OutboxMessage.Kind.DIRECT,
+        idempotency_key=f"reply:{message.pk}:{count + 1}",
+    )
+    message.handled_at, message.handled_by = timezone.now(), actor
+    message.save(update_fields=["handled_at", "handled_by"])
+    audit_record(
+        actor=actor,
+        verb="sms.replied",
+        object_type="person" if message.person_id else "inbound",
+        object_id=message.person_id or message.pk,
+        unit=message.owner_unit,
+        detail={"inbound": message.pk, "message": row.pk},
+    )
+    _drain_on_commit(Channel.SMS)
+    return row
+
+
+# --------------------------------------------------------------------------- status callbacks
+
+TWILIO_FINAL_FAILURES = {"failed", "undelivered"}
+
+
+@transaction.atomic
+def delivery_status_apply(
+    *, provider_id: str, status: str, error_code: str = "", callback_key: str = ""
+) -> bool:
+    """Apply a provider's delivery report once. A replay of the same report changes
+    nothing. Returns whether it was applied."""
+    key = (callback_key or f"{provider_id}:{status}:{error_code}")[:120]
+    try:
+        with transaction.atomic():
+            ProviderCallback.objects.create(key=key)
+    except IntegrityError:
+        return False
+    message = OutboxMessage.objects.filter(provider_id=provider_id).first()
+    if message is None:
+        return True
+    fields: dict[str, Any] = {"delivery_status": status[:20]}
+    if status in TWILIO_FINAL_FAILURES:
+        fields["state"] = OutboxMessage.State.FAILED
+        fields["error_code"] = f"twilio_{error_code or status}"[:40]
+    OutboxMessage.objects.filter(pk=message.pk).update(**fields)
+    if error_code == "21610":
+        sms_suppress(number_index=message.destination_index, language=message.language)
+    audit_record(
+        actor=None,
+        actor_label="provider",
+        verb="outbox.delivery_status",
+        object_type="outboxmessage",
+        object_id=message.pk,
+        unit=message.owner_unit,
+        detail={"status": status[:20], "error": error_code[:10]},
+    )
+    return True

@@ -1,0 +1,334 @@
+"""The outbox and broadcasts: one transaction, one message per destination, consent checked
+at send time, errors classified, reconciliation after a crash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from leaven.messaging import services
+from leaven.messaging.models import Broadcast, OutboxMessage, SmsSuppression
+from leaven.people.models import Email, Phone
+
+pytestmark = pytest.mark.django_db
+
+UTC = ZoneInfo("UTC")
+
+
+def _email_broadcast(actor, unit, conditions=None, templates=None):
+    segment = services.segment_create(
+        actor=actor, owner_unit=unit, name="Everyone", conditions=conditions or {}
+    )
+    return services.broadcast_create(
+        actor=actor,
+        segment=segment,
+        channel="email",
+        name="Assembly",
+        templates=templates
+        or {
+            "en": {"subject": "Assembly, {first_name}", "body": "Hi {first_name} of {committee}"},
+            "es": {"subject": "Asamblea, {first_name}", "body": "Hola {first_name} de {committee}"},
+        },
+    )
+
+
+def _sms_broadcast(actor, unit, urgent=False):
+    segment = services.segment_create(actor=actor, owner_unit=unit, name="Texts", conditions={})
+    return services.broadcast_create(
+        actor=actor,
+        segment=segment,
+        channel="sms",
+        name="Rally",
+        templates={
+            "en": {"body": "Rally at 6, {first_name}"},
+            "es": {"body": "Marcha, {first_name}"},
+        },
+        urgent=urgent,
+    )
+
+
+def test_broadcast_queues_one_row_per_recipient_in_their_language(organizer, tree, add_person):
+    """Each person gets the template in their language, merged; no consent, no row."""
+    add_person(email="ana@example.org", given_name="Ana", language="es")
+    add_person(email="bo@example.org", given_name="Bo", language="en")
+    add_person(email="gone@example.org", email_status="unsubscribed")
+    add_person(phone="3125550111")  # no email at all
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    assert services.broadcast_queue(actor=organizer, broadcast=broadcast) == 2
+    rows = {m.destination: m for m in OutboxMessage.objects.all()}
+    assert rows["ana@example.org"].subject == "Asamblea, Ana"
+    assert rows["ana@example.org"].body == "Hola Ana de Pilsen"
+    assert rows["bo@example.org"].language == "en"
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.QUEUED
+    assert broadcast.recipient_count == 2
+
+
+def test_destination_is_stored_encrypted(organizer, tree, add_person):
+    """Neither the address nor the text is readable in the table."""
+    from django.db import connection
+
+    add_person(email="secret@example.org")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT destination, body FROM messaging_outboxmessage")
+        destination, body = cursor.fetchone()
+    assert "secret" not in destination and "Hi" not in body
+
+
+def test_one_number_in_two_formats_gets_one_message(organizer, tree, add_person):
+    """The same number entered for two people, in two formats, is texted once."""
+    add_person(phone="(312) 555-0123")
+    add_person(phone="+1 312 555 0123")
+    broadcast = _sms_broadcast(organizer, tree.committee_a)
+    assert services.broadcast_queue(actor=organizer, broadcast=broadcast) == 1
+
+
+def test_fallback_to_the_units_first_language(organizer, tree, add_person):
+    """A person whose language has no template gets the unit's first language."""
+    tree.committee_a.languages = ["es", "en"]
+    tree.committee_a.save()
+    add_person(email="fr@example.org", language="fr")
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    assert OutboxMessage.objects.get().language == "es"
+
+
+def test_broadcast_cannot_be_queued_twice(organizer, tree, add_person):
+    add_person(email="a@example.org")
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    with pytest.raises(ValidationError):
+        services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_outsider_cannot_create_a_broadcast_for_another_committee(outsider, tree):
+    with pytest.raises(ValidationError):
+        services.segment_create(
+            actor=outsider, owner_unit=tree.committee_a, name="x", conditions={}
+        )
+
+
+def test_rolled_back_transaction_sends_nothing(organizer, tree, add_person, settings):
+    """Rows written in a transaction that rolls back never reach the transport."""
+    settings.LEAVEN_OUTBOX_DRAIN_ON_COMMIT = True
+    person = add_person(email="a@example.org")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.outbox_enqueue(
+            actor=organizer,
+            person=person,
+            channel="email",
+            subject="s",
+            body="b",
+            idempotency_key="k1",
+        )
+        raise RuntimeError("the caller's transaction fails")
+    services.outbox_drain(channel="email")
+    assert OutboxMessage.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_enqueue_is_idempotent_and_sends_after_commit(
+    organizer, tree, add_person, settings, django_capture_on_commit_callbacks
+):
+    """The same key twice is one row; delivery runs once the transaction commits."""
+    settings.LEAVEN_OUTBOX_DRAIN_ON_COMMIT = True
+    person = add_person(email="a@example.org", given_name="Ana")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.outbox_enqueue(
+            actor=None,
+            person=person,
+            channel="email",
+            subject="Hi {first_name}",
+            body="Reminder",
+            idempotency_key="membership:renew:1",
+        )
+        second = services.outbox_enqueue(
+            actor=None,
+            person=person,
+            channel="email",
+            subject="Hi",
+            body="again",
+            idempotency_key="membership:renew:1",
+        )
+    assert first.pk == second.pk
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Hi Ana"
+
+
+def test_email_carries_one_click_unsubscribe_and_postal_address(organizer, tree, add_person):
+    add_person(email="a@example.org", language="es")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    services.outbox_drain(channel="email")
+    sent = mail.outbox[0]
+    assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = sent.extra_headers["List-Unsubscribe"].strip("<>")
+    assert url.startswith("http://testserver/m/u/")
+    assert "a@example.org" not in url
+    assert url in sent.body
+    assert "1900 S Carpenter St" in sent.body
+    assert "Para dejar de recibir" in sent.body  # the footer in the person's language
+
+
+def test_opt_out_is_checked_at_send_time(organizer, tree, add_person):
+    """An address unsubscribed after queuing is suppressed, not sent."""
+    person = add_person(email="a@example.org")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    Email.objects.filter(person=person).update(status=Email.Status.UNSUBSCRIBED)
+    result = services.outbox_drain(channel="email")
+    assert result.suppressed == 1 and result.sent == 0
+    assert mail.outbox == []
+    assert OutboxMessage.objects.get().state == OutboxMessage.State.SUPPRESSED
+
+
+def test_sms_suppression_checked_at_send_time(organizer, tree, add_person, settings):
+    settings.LEAVEN_QUIET_END_HOUR, settings.LEAVEN_QUIET_START_HOUR = 0, 24
+    person = add_person(phone="3125550123")
+    services.broadcast_queue(actor=organizer, broadcast=_sms_broadcast(organizer, tree.committee_a))
+    SmsSuppression.objects.create(number_index=person.phones.get().number_index)
+    assert services.outbox_drain(channel="sms").suppressed == 1
+
+
+def test_quiet_hours_hold_and_release_by_unit_time_zone(organizer, tree, add_person):
+    """At 21:30 in Chicago a text is held until 9:00 Chicago; a Los Angeles unit at the same
+    instant (19:30 there) sends."""
+    tree.circle_a.time_zone = "America/Los_Angeles"
+    tree.circle_a.save()
+    add_person(phone="3125550123")
+    add_person(tree.circle_a, phone="3125550124")
+    services.broadcast_queue(actor=organizer, broadcast=_sms_broadcast(organizer, tree.committee_a))
+    now = datetime(2027, 3, 10, 21, 30, tzinfo=ZoneInfo("America/Chicago"))
+    result = services.outbox_process(channel="sms", now=now)
+    assert (result.held, result.sent) == (1, 1)
+    held = OutboxMessage.objects.get(state=OutboxMessage.State.HELD)
+    assert held.next_attempt_at == datetime(2027, 3, 11, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
+    assert services.outbox_process(channel="sms", now=now.replace(hour=23)).handled == 0
+    later = datetime(2027, 3, 11, 9, 0, 1, tzinfo=ZoneInfo("America/Chicago"))
+    assert services.outbox_process(channel="sms", now=later).sent == 1
+
+
+def test_quiet_hours_early_morning(tree):
+    """At 6:00 local the release is 9:00 the same day."""
+    now = datetime(2027, 3, 10, 6, 0, tzinfo=ZoneInfo("America/Chicago"))
+    release = services.quiet_release_at(tree.committee_a, now)
+    assert release == datetime(2027, 3, 10, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
+    noon = now.replace(hour=12)
+    assert services.quiet_release_at(tree.committee_a, noon) is None
+
+
+def test_urgent_goes_at_night_only_with_round_the_clock_consent(organizer, tree, add_person):
+    add_person(phone="3125550123", urgent=True)
+    add_person(phone="3125550124", urgent=False)
+    broadcast = _sms_broadcast(organizer, tree.committee_a, urgent=True)
+    assert services.broadcast_queue(actor=organizer, broadcast=broadcast) == 1
+    # Consent withdrawn after queuing is checked again at send time.
+    now = datetime(2027, 3, 10, 3, 0, tzinfo=ZoneInfo("America/Chicago"))
+    assert services.outbox_process(channel="sms", now=now).sent == 1
+    person = add_person(phone="3125550125", urgent=True)
+    services.outbox_enqueue(
+        actor=None,
+        person=person,
+        channel="sms",
+        body="Alert",
+        urgent=True,
+        idempotency_key="rr:1",
+    )
+    Phone.objects.filter(person=person).update(urgent_alerts=False)
+    assert services.outbox_process(channel="sms", now=now).suppressed == 1
+
+
+def test_permanent_smtp_error_marks_bouncing_without_retry(
+    organizer, tree, add_person, smtp_server
+):
+    add_person(email="nobody@example.org")
+    add_person(email="ok@example.org")
+    smtp_server.refuse.add("nobody@example.org")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    result = services.outbox_drain(channel="email")
+    assert (result.sent, result.failed, result.retried) == (1, 1, 0)
+    assert Email.objects.get(status="bouncing").address == "nobody@example.org"
+    failed = OutboxMessage.objects.get(state="failed")
+    assert failed.error_code == "smtp_550"
+
+
+def test_temporary_errors_back_off_then_dead_letter(organizer, tree, add_person, settings):
+    """A transport that keeps failing temporarily: retried with growing delays, then failed."""
+    from leaven.messaging.transports import SendError
+
+    class Down:
+        channel = "email"
+
+        def open(self):
+            return None
+
+        def close(self):
+            return None
+
+        def send(self, message):
+            raise SendError("smtp_421", permanent=False)
+
+        def lookup(self, message):
+            return None
+
+    settings.LEAVEN_OUTBOX_MAX_ATTEMPTS = 3
+    add_person(email="a@example.org")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    now = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+    assert services.outbox_process(channel="email", now=now, transport=Down()).retried == 1
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert (row.next_attempt_at - now).total_seconds() == 30
+    assert services.outbox_process(channel="email", now=now, transport=Down()).handled == 0
+    later = row.next_attempt_at
+    services.outbox_process(channel="email", now=later, transport=Down())
+    row.refresh_from_db()
+    assert (row.next_attempt_at - later).total_seconds() == 60
+    services.outbox_process(channel="email", now=row.next_attempt_at, transport=Down())
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.error_code) == ("failed", 3, "smtp_421")
+
+
+def test_claim_never_hands_a_row_to_two_workers(organizer, tree, add_person):
+    for i in range(5):
+        add_person(email=f"p{i}@example.org")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    first = services.outbox_claim(channel="email", limit=3)
+    second = services.outbox_claim(channel="email", limit=3)
+    assert len(first) == 3 and len(second) == 2
+    assert not set(first) & set(second)
+    assert services.outbox_claim(channel="email", limit=3) == []
+
+
+def test_scheduled_broadcast_is_queued_when_due(organizer, tree, add_person):
+    """A scheduled broadcast is evaluated at its time, so people added meanwhile get it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    add_person(email="a@example.org")
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    at = timezone.now() + timedelta(hours=1)
+    services.broadcast_schedule(actor=organizer, broadcast=broadcast, at=at)
+    add_person(email="b@example.org")
+    assert services.broadcast_queue_due(now=at - timedelta(minutes=1)) == 0
+    assert services.broadcast_queue_due(now=at) == 2
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.QUEUED

@@ -1,0 +1,198 @@
+"""`leaven messaging worker` as a real process: killed with SIGKILL in the middle of a
+1,000-recipient email broadcast and started again, it delivers every message exactly once to
+a real SMTP server; SIGTERM stops it cleanly.
+
+The worker runs in its own process, so it works on its own database (a SQLite file, or a
+PostgreSQL database of its own), set up by `migrate` and seeded through the services."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[3]
+RECIPIENTS = 1000
+HOLD_AT = 500
+
+SEED = f"""
+import django; django.setup()
+from leaven.core.models import OrgUnit, User
+from leaven.core.services import unit_create, role_grant
+from leaven.messaging import services
+from leaven.people.services import EmailInput, person_create
+unit = unit_create(actor=None, name="Pilsen", kind=OrgUnit.Kind.NETWORK, parent=None,
+                   as_operator=True)
+user = User.objects.create_user(email="organizer@example.org", password="x" * 12)
+role_grant(actor=None, user=user, unit=unit, role="organizer", as_operator=True)
+for i in range({RECIPIENTS}):
+    person_create(actor=user, owner_unit=unit, given_name=f"P{{i}}",
+                  emails=[EmailInput(address=f"p{{i}}@example.org")])
+segment = services.segment_create(actor=user, owner_unit=unit, name="All", conditions={{}})
+broadcast = services.broadcast_create(actor=user, segment=segment, channel="email", name="B",
+    templates={{"en": {{"subject": "Hi {{first_name}}", "body": "Assembly"}}}})
+print(services.broadcast_queue(actor=user, broadcast=broadcast))
+"""
+
+COUNTS = """
+import django, json; django.setup()
+from django.db.models import Count
+from leaven.messaging.models import OutboxMessage
+rows = OutboxMessage.objects.values("state").annotate(n=Count("id")).order_by()
+print(json.dumps({r["state"]: r["n"] for r in rows}))
+"""
+
+
+def _database_url(tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """A database of the worker's own, on the same engine the suite runs on."""
+    if connection.vendor == "postgresql":
+        import psycopg
+
+        db = django_settings.DATABASES["default"]
+        name = f"leaven_messaging_worker_{uuid.uuid4().hex[:8]}"
+        dsn = f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+        def drop() -> None:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
+        return url, drop
+    return f"sqlite:///{tmp_path / 'worker.sqlite3'}", lambda: None
+
+
+def _env(database_url: str, smtp_server) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTEST", "DJANGO_", "LEAVEN_", "EMAIL_"))
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="leaven.settings",
+        DATABASE_URL=database_url,
+        LEAVEN_TESTING="1",
+        LEAVEN_ENV_FILE=str(ROOT / "no-such.env"),
+        LEAVEN_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
+        LEAVEN_OUTBOX_DRAIN_ON_COMMIT="0",
+        LEAVEN_OUTBOX_LEASE_SECONDS="2",
+        LEAVEN_OUTBOX_BATCH="50",
+        LEAVEN_EMAIL_TRANSPORT="django",
+        LEAVEN_PUBLIC_URL="http://testserver",
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=smtp_server.host,
+        EMAIL_PORT=str(smtp_server.port),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _python(code: str, env: dict[str, str]) -> str:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "leaven.cli",
+            "messaging",
+            "worker",
+            "--channel",
+            "email",
+            "--poll",
+            "0.2",
+            *extra,
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def worker_db(tmp_path, smtp_server, db):
+    url, drop = _database_url(tmp_path)
+    env = _env(url, smtp_server)
+    migrate = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    yield env
+    drop()
+
+
+def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(worker_db, smtp_server):
+    env = worker_db
+    assert _python(SEED, env) == str(RECIPIENTS)
+    # The SMTP server holds message 500 unanswered: the worker is killed while it waits.
+    smtp_server.hold_at = HOLD_AT
+    first = _worker(env)
+    try:
+        assert smtp_server.reached.wait(timeout=300), "the worker never reached message 500"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    smtp_server.release.set()
+    counts = json.loads(_python(COUNTS, env))
+    assert counts.get("sent", 0) == HOLD_AT - 1
+    assert counts.get("sending", 0) >= 1  # claimed by the dead worker, under lease
+
+    second = _worker(env, "--until-idle")
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err[-3000:]
+
+    counts = json.loads(_python(COUNTS, env))
+    assert counts == {"sent": RECIPIENTS}
+    ids = smtp_server.message_ids
+    assert len(ids) == RECIPIENTS
+    assert len(set(ids)) == RECIPIENTS
+    recipients = [m["To"] for m in smtp_server.messages]
+    assert len(set(recipients)) == RECIPIENTS
+
+
+def test_sigterm_stops_the_worker_cleanly(worker_db, smtp_server):
+    env = worker_db
+    worker = _worker(env)
+    try:
+        # Once the worker says it is ready, SIGTERM ends it with status 0.
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "worker ready"
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0, err[-3000:]
+    assert out.strip().endswith("sent 0")
