@@ -19,6 +19,8 @@ OUT = Path(__file__).resolve().parent / "out"
 # name -> (module, what it measures)
 BENCHMARKS: dict[str, tuple[str, str]] = {
     "people": ("bench.people", "demo generation, people list, person page, segment count"),
+    "broadcast": ("bench.broadcast", "queue a 100,000-person segment, deliver 10,000 emails"),
+    "import": ("bench.imports", "a North Carolina voter file into SQLite through the pipeline"),
 }
 
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "leaven.geo.apps.LeafletAssetsConfig",
     "django_tasks",
     "django_tasks_db",
     "allauth",
@@ -301,8 +302,22 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Leaven <noreply@localhost>")
 
+# Maps: the tile URL template (https://tile.example.org/{z}/{x}/{y}.png); empty draws the
+# shapes on a plain background, with no request leaving the site.
+LEAVEN_MAP_TILES = env("LEAVEN_MAP_TILES")
+
+# Card and bank dues through Stripe: the signing secret of the webhook endpoint, and an
+# optional payment link the join page offers. Leaven never calls Stripe itself.
+LEAVEN_STRIPE_WEBHOOK_SECRET = env("LEAVEN_STRIPE_WEBHOOK_SECRET")
+LEAVEN_STRIPE_PAYMENT_LINK = env("LEAVEN_STRIPE_PAYMENT_LINK")
+
 # Pages: how many people a list page shows.
 LEAVEN_PAGE_SIZE = env_int("LEAVEN_PAGE_SIZE", 50)
+
+# Imports: where uploaded files are kept, and the limits checked before parsing.
+LEAVEN_IMPORT_DIR = Path(env("LEAVEN_IMPORT_DIR", str(BASE_DIR / "var" / "imports")))
+LEAVEN_IMPORT_MAX_BYTES = env_int("LEAVEN_IMPORT_MAX_BYTES", 2 * 1024**3)
+LEAVEN_IMPORT_MAX_ROWS = env_int("LEAVEN_IMPORT_MAX_ROWS", 10_000_000)
 
 LOGGING = {
     "version": 1,

@@ -31,7 +31,11 @@ def clear_access_cache(actor: Any) -> None:
 
 
 def roles_of(actor: Actor) -> list[tuple[str, str, int]]:
-    """(role, unit path, unit id) for each role the actor holds."""
+    """(role, unit path, unit id) for each role the actor holds. A public form acts through
+    an object carrying `granted_roles`: the narrow roles it is given for one request."""
+    granted = getattr(actor, "granted_roles", None)
+    if granted is not None:
+        return list(granted)
     if not actor.is_authenticated or not actor.is_active:
         return []
     cache = _cache(actor)

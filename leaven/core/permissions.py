@@ -17,6 +17,17 @@ AUDIT_VIEW_PERSON: Final = "audit.view_person"
 AUDIT_VIEW_UNIT: Final = "audit.view_unit"
 UNITS_MANAGE: Final = "units.manage"
 ROLES_MANAGE: Final = "roles.manage"
+MESSAGING_VIEW: Final = "messaging.view"
+MESSAGING_SEND: Final = "messaging.send"
+MEMBERSHIP_VIEW: Final = "membership.view"
+MEMBERSHIP_MANAGE: Final = "membership.manage"
+MEMBERSHIP_RECORD_CASH: Final = "membership.record_cash"
+MEMBERSHIP_REPORT: Final = "membership.report"
+EVENTS_VIEW: Final = "events.view"
+EVENTS_MANAGE: Final = "events.manage"
+EVENTS_CHECKIN: Final = "events.checkin"
+IMPORTS_RUN: Final = "imports.run"
+GEO_MANAGE: Final = "geo.manage"
 
 ALL_PERMISSIONS: Final = frozenset(
     {
@@ -29,6 +40,17 @@ ALL_PERMISSIONS: Final = frozenset(
         AUDIT_VIEW_UNIT,
         UNITS_MANAGE,
         ROLES_MANAGE,
+        MEMBERSHIP_VIEW,
+        MEMBERSHIP_MANAGE,
+        MEMBERSHIP_RECORD_CASH,
+        MEMBERSHIP_REPORT,
+        GEO_MANAGE,
+        IMPORTS_RUN,
+        MESSAGING_VIEW,
+        MESSAGING_SEND,
+        EVENTS_VIEW,
+        EVENTS_MANAGE,
+        EVENTS_CHECKIN,
     }
 )
 
@@ -43,16 +65,53 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             PEOPLE_EXPORT,
             AUDIT_VIEW_PERSON,
             UNITS_MANAGE,
+            MEMBERSHIP_VIEW,
+            MEMBERSHIP_MANAGE,
+            MEMBERSHIP_RECORD_CASH,
+            MEMBERSHIP_REPORT,
+            GEO_MANAGE,
+            IMPORTS_RUN,
+            MESSAGING_VIEW,
+            MESSAGING_SEND,
+            EVENTS_VIEW,
+            EVENTS_MANAGE,
+            EVENTS_CHECKIN,
         }
     ),
     Role.COORDINATOR: frozenset(
-        {PEOPLE_VIEW, PEOPLE_VIEW_CONTACTS, PEOPLE_VIEW_NOTES, PEOPLE_EDIT, AUDIT_VIEW_PERSON}
+        {
+            PEOPLE_VIEW,
+            PEOPLE_VIEW_CONTACTS,
+            PEOPLE_VIEW_NOTES,
+            PEOPLE_EDIT,
+            AUDIT_VIEW_PERSON,
+            MEMBERSHIP_VIEW,
+            MEMBERSHIP_MANAGE,
+            MEMBERSHIP_RECORD_CASH,
+            MEMBERSHIP_REPORT,
+            IMPORTS_RUN,
+            MESSAGING_VIEW,
+            MESSAGING_SEND,
+            EVENTS_VIEW,
+            EVENTS_MANAGE,
+            EVENTS_CHECKIN,
+        }
     ),
-    Role.CAPTAIN: frozenset({PEOPLE_VIEW, PEOPLE_VIEW_CONTACTS, PEOPLE_EDIT}),
+    Role.CAPTAIN: frozenset(
+        {
+            PEOPLE_VIEW,
+            PEOPLE_VIEW_CONTACTS,
+            PEOPLE_EDIT,
+            MEMBERSHIP_VIEW,
+            MEMBERSHIP_RECORD_CASH,
+            EVENTS_VIEW,
+            EVENTS_CHECKIN,
+        }
+    ),
     Role.DISPATCHER: frozenset({PEOPLE_VIEW, PEOPLE_VIEW_CONTACTS}),
     Role.RESPONDER: frozenset(),
     Role.ATTORNEY: frozenset({PEOPLE_VIEW, PEOPLE_VIEW_CONTACTS}),
-    Role.VIEWER: frozenset({PEOPLE_VIEW}),
+    Role.VIEWER: frozenset({PEOPLE_VIEW, MEMBERSHIP_VIEW, EVENTS_VIEW}),
 }
 
 # Roles above viewer hold contact data or can change records: they must use MFA.

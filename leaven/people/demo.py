@@ -1000,6 +1000,23 @@ def _generate(
     return made
 
 
+def _load_other_apps(committees: list[_Committee], *, seed: int) -> dict[str, int]:
+    """Dues memberships and events for the first committees, from their own people."""
+    from leaven.events.demo import events_demo
+    from leaven.membership.demo import membership_demo
+
+    rng = random.Random(seed + 1)
+    memberships = events = 0
+    for committee in committees[:4]:
+        people = list(Person.objects.filter(owner_unit_id=committee.unit_id).order_by("pk")[:400])
+        if not people:
+            continue
+        with transaction.atomic():
+            memberships += len(membership_demo(unit=committee.unit, people=people[:300], rng=rng))
+            events += len(events_demo(unit=committee.unit, people=people, rng=rng))
+    return {"memberships": memberships, "events": events}
+
+
 def demo_load(
     *,
     people: int = 5000,
@@ -1033,6 +1050,8 @@ def demo_load(
     counts.pop("person", None)
     counts["units"] = len(units)
     counts["users"] = len(DEMO_USERS)
+    counts.update(_load_other_apps(committees, seed=seed))
+    say(f"Added {counts['memberships']:,} dues memberships and {counts['events']:,} events.")
     audit_record(
         actor=None,
         verb="demo.loaded",
