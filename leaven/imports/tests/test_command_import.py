@@ -136,7 +136,7 @@ def test_killed_import_resumes_without_doubling(tmp_path):
 def test_generated_voter_file_has_the_published_layout(tmp_path):
     """The benchmark's synthetic file has the 67 columns of the published layout, in order,
     every field quoted and tab-separated."""
-    layout = ROOT.parent / "shared" / "formats" / "ncvoter-layout.txt"
+    layout = ROOT / "docs" / "formats" / "ncvoter-layout.txt"
     lines = layout.read_text(encoding="utf-8").splitlines()
     start = lines.index("Columns, in order:") + 1
     published = [line.strip() for line in lines[start:] if line.strip()]
