@@ -6,7 +6,8 @@ Figures:
 - broadcast.queue          seconds to evaluate the segment and write its outbox rows (one
                            transaction); .rate is rows written per second
 - broadcast.deliver        messages per second from pending rows to "sent", through the real
-                           claim/send/record loop and Django's SMTP backend (goal >= 1,000/s),
+                           claim/send/record loop and Django's SMTP backend, over
+                           CONNECTIONS SMTP connections at once (goal >= 1,000/s),
                            with the ratio to the anchor:
                            smtplib sending the same number of messages on one connection,
                            no database (the ceiling set by the SMTP server and the machine)
@@ -28,6 +29,8 @@ from bench import OUT, emit
 DEFAULT_PEOPLE = 100_000
 DELIVER = 10_000
 DELIVER_GOAL = 1000.0
+# SMTP connections the worker sends over at once (the LEAVEN_EMAIL_CONNECTIONS setting).
+CONNECTIONS = 4
 
 
 def _free_port() -> int:
@@ -177,7 +180,9 @@ def run(*, people: int = DEFAULT_PEOPLE, seed: int = 1, iterations: int = 1) -> 
         started = time.perf_counter()
         sent = handled = 0
         while True:
-            result = services.outbox_process(channel="email", limit=500, transport=transport)
+            result = services.outbox_process(
+                channel="email", limit=500, transport=transport, connections=CONNECTIONS
+            )
             sent += result.sent
             handled += result.handled
             if not result.handled:
@@ -191,7 +196,7 @@ def run(*, people: int = DEFAULT_PEOPLE, seed: int = 1, iterations: int = 1) -> 
         anchor = _smtp_anchor("127.0.0.1", port, len(keep))
         emit(
             "broadcast.deliver", rate, "messages/s", messages=sent, rows=handled,
-            goal=DELIVER_GOAL,
+            goal=DELIVER_GOAL, connections=CONNECTIONS,
             within_goal=rate >= DELIVER_GOAL,
             anchor="smtplib, one connection, same server, no database",
             anchor_value=round(anchor), ratio=round(rate / anchor, 3),

@@ -29,6 +29,12 @@ PERIODIC: tuple[Periodic, ...] = (
         "membership.rules", dt.timedelta(hours=6), "leaven.membership.tasks:membership_apply_rules"
     ),
     Periodic("events.release_seats", 5 * MINUTE, "leaven.events.tasks:release_due_seats"),
+    Periodic("events.send_messages", MINUTE, "leaven.events.tasks:send_due_messages"),
+    Periodic(
+        "membership.send_reminders",
+        dt.timedelta(hours=1),
+        "leaven.membership.tasks:membership_reminders_send_due",
+    ),
     Periodic("messaging.scheduled", MINUTE, "leaven.messaging.tasks:broadcasts_queue_due"),
     Periodic("messaging.drain_email", MINUTE, "leaven.messaging.tasks:outbox_drain", ("email",)),
     Periodic("messaging.drain_sms", MINUTE, "leaven.messaging.tasks:outbox_drain", ("sms",)),

@@ -213,8 +213,8 @@ class RSVP(models.Model):
 
 
 class EventMessage(models.Model):
-    """A confirmation or reminder waiting for messaging to send it in the person's
-    language. Messaging picks pending rows whose time has come."""
+    """A confirmation or reminder for a person, in their language. Pending rows whose time
+    has come are handed to the messaging outbox (leaven.events.services_messages)."""
 
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("Confirmation")
@@ -227,6 +227,8 @@ class EventMessage(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        # No email or phone that may receive it: never retried.
+        NO_CHANNEL = "no_channel", _("No way to reach the person")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="messages")
     rsvp = models.ForeignKey(RSVP, on_delete=models.CASCADE, related_name="messages")

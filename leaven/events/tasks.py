@@ -15,3 +15,13 @@ def release_due_seats() -> list[int]:
     minutes); an event is released once however often it runs."""
     with audit_source(AuditEvent.Source.TASK):
         return services.mobilization_release_due()
+
+
+@task()
+def send_due_messages() -> dict[str, int]:
+    """Hand confirmations and reminders whose time has come to the messaging outbox (run it
+    every minute); a row goes out once however often it runs."""
+    from leaven.events.services_messages import events_messages_send_due
+
+    with audit_source(AuditEvent.Source.TASK):
+        return events_messages_send_due()

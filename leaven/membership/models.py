@@ -231,7 +231,8 @@ class DuesPayment(models.Model):
 
 
 class MembershipReminder(models.Model):
-    """A message to a member, waiting for the messaging capability to send it."""
+    """A message to a member. Pending rows whose day has come are handed to the messaging
+    outbox (leaven.membership.services_messages)."""
 
     class Kind(models.TextChoices):
         RENEWAL = "renewal", _("Renewal coming up")
@@ -246,6 +247,8 @@ class MembershipReminder(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         CANCELLED = "cancelled", _("Cancelled")
+        # No email or phone that may receive it: never retried.
+        NO_CHANNEL = "no_channel", _("No way to reach the person")
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="reminders")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")

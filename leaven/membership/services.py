@@ -132,8 +132,8 @@ def _lock(membership: Membership) -> None:
 
 
 def _remind(*, membership: Membership, kind: str, due: dt.date) -> bool:
-    """Queue a pending message for the member in their language (sent later by messaging).
-    True if it is new."""
+    """Queue a pending message for the member in their language (the hourly send hands it
+    to messaging). True if it is new."""
     _reminder, created = MembershipReminder.objects.get_or_create(
         membership=membership,
         kind=kind,

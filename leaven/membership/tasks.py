@@ -26,3 +26,14 @@ def membership_apply_rules(today: str = "") -> dict[str, int]:
         "waiver_review": result.waiver_review,
         "renewal_reminders": result.renewal_reminders,
     }
+
+
+@task()
+def membership_reminders_send_due(today: str = "") -> dict[str, int]:
+    """Hand reminders whose day has come to the messaging outbox (run it every hour); a
+    reminder goes out once however often it runs."""
+    from .services_messages import membership_reminders_send_due as send_due
+
+    day = dt.date.fromisoformat(today) if today else timezone.localdate()
+    with audit_source(AuditEvent.Source.TASK):
+        return send_due(today=day)

@@ -457,7 +457,7 @@ def link_send(request: HttpRequest, pk: int) -> HttpResponse:
     services.self_service_link_queue(
         actor=request.user, membership=membership, today=timezone.localdate()
     )
-    messages.success(request, _("The member's link will be sent with the next messages."))
+    messages.success(request, _("The member's link will be sent within the hour."))
     return redirect("membership:member_detail", pk=membership.pk)
 
 

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     # Messages per second per channel; 0 means no limit.
     "LEAVEN_EMAIL_RATE": 0,
     "LEAVEN_SMS_RATE": 10,
+    # Email connections a worker keeps open and sends over at once.
+    "LEAVEN_EMAIL_CONNECTIONS": 1,
     "LEAVEN_OUTBOX_BATCH": 200,
     "LEAVEN_OUTBOX_LEASE_SECONDS": 120,
     "LEAVEN_OUTBOX_MAX_ATTEMPTS": 5,

@@ -97,6 +97,9 @@ class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
         BROADCAST = "broadcast", _("Broadcast")
         DIRECT = "direct", _("One-to-one")
+        # Something the person asked for (an RSVP confirmation, a dues reminder): sent to
+        # an email without news consent too, never to one unsubscribed or bouncing.
+        TRANSACTIONAL = "notice", _("Transactional")
         COMPLIANCE = "compliance", _("Opt-out or help reply")
         TEST = "test", _("Test")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import queue
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -462,9 +464,16 @@ def _write_row(
         return OutboxMessage.objects.get(idempotency_key=idempotency_key)
 
 
-def _contact_for(person: Person, channel: str, urgent: bool) -> Email | Phone | None:
+def _contact_for(
+    person: Person, channel: str, urgent: bool, transactional: bool = False
+) -> Email | Phone | None:
     if channel == Channel.EMAIL:
+        if transactional:
+            # A subscribed address first; else one given without news consent.
+            usable = person.emails.filter(status__in=[Email.Status.SUBSCRIBED, Email.Status.NONE])
+            return usable.filter(status=Email.Status.SUBSCRIBED).first() or usable.first()
         return person.emails.filter(status=Email.Status.SUBSCRIBED).first()
+    # Texts, transactional or not, go only to a phone whose owner agreed to texts.
     phones = person.phones.filter(sms_status=Phone.SMSStatus.OPTED_IN)
     if urgent:
         phones = phones.filter(urgent_alerts=True)
@@ -482,6 +491,7 @@ def outbox_enqueue(
     templates: dict[str, dict[str, str]] | None = None,
     urgent: bool = False,
     owner_unit: OrgUnit | None = None,
+    transactional: bool = False,
 ) -> OutboxMessage | None:
     """Queue one message to a person on a channel, for sending after the caller's
     transaction commits. Safe to call twice with the same key (the second call returns the
@@ -489,6 +499,10 @@ def outbox_enqueue(
     language; `body`/`subject` are used when no template fits. Merge fields {first_name} and
     {committee} are filled in. Returns None when the person has no address with consent on
     the channel (for urgent texts: no round-the-clock alert consent).
+
+    `transactional` marks something the person asked for (a confirmation, a reminder): it
+    may go to an email given without news consent, never to one unsubscribed or bouncing;
+    texts always need SMS consent.
 
     `actor` None means the system (a task); a user needs messaging.send on the person."""
     if channel not in Channel.values:
@@ -502,7 +516,7 @@ def outbox_enqueue(
     existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
-    contact = _contact_for(person, channel, urgent)
+    contact = _contact_for(person, channel, urgent, transactional)
     if contact is None:
         return None
     unit = owner_unit or person.owner_unit
@@ -526,7 +540,7 @@ def outbox_enqueue(
             subject=render(subject, **merge),
             body=render(body, **merge),
             urgent=urgent,
-            kind=OutboxMessage.Kind.DIRECT,
+            kind=OutboxMessage.Kind.TRANSACTIONAL if transactional else OutboxMessage.Kind.DIRECT,
             idempotency_key=idempotency_key,
             email=email,
             phone=phone,
@@ -761,8 +775,11 @@ def outbox_process(
     limit: int | None = None,
     now: datetime | None = None,
     transport: Transport | None = None,
+    connections: int | None = None,
 ) -> DrainResult:
-    """Claim one batch of a channel's due rows and deliver them."""
+    """Claim one batch of a channel's due rows and deliver them. Email goes over
+    `connections` connections at once (default LEAVEN_EMAIL_CONNECTIONS); `transport` is the
+    first of them, the others come from the channel's configured transport."""
     now = now or timezone.now()
     release_expired(now=now)
     ids = outbox_claim(
@@ -781,6 +798,10 @@ def outbox_process(
     urgent_ok = _urgent_consent(indexes) if channel == Channel.SMS else set()
     transport = transport or transport_for(channel)
     max_attempts = int(conf.get("LEAVEN_OUTBOX_MAX_ATTEMPTS"))
+    lanes = (
+        int(connections or conf.get("LEAVEN_EMAIL_CONNECTIONS")) if channel == Channel.EMAIL else 1
+    )
+    to_send: list[tuple[OutboxMessage, Outgoing]] = []
     opened = False
     try:
         for message in messages:
@@ -789,7 +810,7 @@ def outbox_process(
                 needs_consent = message.kind in (
                     OutboxMessage.Kind.BROADCAST,
                     OutboxMessage.Kind.DIRECT,
-                )
+                ) or (message.kind == OutboxMessage.Kind.TRANSACTIONAL and channel == Channel.SMS)
                 if (
                     index in blocked
                     or (needs_consent and index not in consented)
@@ -811,7 +832,11 @@ def outbox_process(
                         )
                         result.held += 1
                         continue
-            outgoing = _outgoing(message)
+            to_send.append((message, _outgoing(message)))
+        if lanes > 1 and len(to_send) > 1:
+            _send_parallel(to_send, transport, lanes, now, max_attempts, result)
+            return result
+        for message, outgoing in to_send:
             try:
                 if not opened:
                     transport.open()
@@ -820,26 +845,7 @@ def outbox_process(
                 if provider_id is None:
                     provider_id = transport.send(outgoing)
             except SendError as error:
-                attempts = message.attempts + 1
-                if error.permanent or attempts >= max_attempts:
-                    _finish(
-                        message.pk,
-                        state=OutboxMessage.State.FAILED,
-                        attempts=attempts,
-                        error_code=error.code,
-                    )
-                    result.failed += 1
-                    _apply_permanent(message, error)
-                else:
-                    backoff = timedelta(seconds=30 * 2 ** (attempts - 1))
-                    _finish(
-                        message.pk,
-                        state=OutboxMessage.State.PENDING,
-                        attempts=attempts,
-                        error_code=error.code,
-                        next_attempt_at=now + backoff,
-                    )
-                    result.retried += 1
+                _record_error(message, error, now, max_attempts, result)
                 continue
             _finish_sent(message.pk, attempts=message.attempts + 1, provider_id=provider_id)
             result.sent += 1
@@ -847,6 +853,124 @@ def outbox_process(
         if opened:
             transport.close()
     return result
+
+
+def _record_error(
+    message: OutboxMessage, error: SendError, now: datetime, max_attempts: int, result: DrainResult
+) -> None:
+    attempts = message.attempts + 1
+    if error.permanent or attempts >= max_attempts:
+        _finish(
+            message.pk,
+            state=OutboxMessage.State.FAILED,
+            attempts=attempts,
+            error_code=error.code,
+        )
+        result.failed += 1
+        _apply_permanent(message, error)
+    else:
+        backoff = timedelta(seconds=30 * 2 ** (attempts - 1))
+        _finish(
+            message.pk,
+            state=OutboxMessage.State.PENDING,
+            attempts=attempts,
+            error_code=error.code,
+            next_attempt_at=now + backoff,
+        )
+        result.retried += 1
+
+
+_LANE_DONE = object()
+
+
+def _send_parallel(
+    to_send: list[tuple[OutboxMessage, Outgoing]],
+    first: Transport,
+    lanes: int,
+    now: datetime,
+    max_attempts: int,
+    result: DrainResult,
+) -> None:
+    """Send over several connections at once, one thread per connection. The threads only
+    talk to the provider; this thread records each outcome the moment it is reported, one
+    row at a time, exactly as the one-connection loop does. At most one message per
+    connection is between "sent" and "recorded", so a crash leaves at most that many rows
+    `sending`; they are reconciled (email: sent again with the same Message-ID) after their
+    lease, and no message is lost."""
+    count = min(lanes, len(to_send))
+    transports = [first] + [transport_for(first.channel) for _ in range(count - 1)]
+    work: queue.SimpleQueue[tuple[OutboxMessage, Outgoing] | None] = queue.SimpleQueue()
+    outcomes: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    stopping = threading.Event()
+    for item in to_send:
+        work.put(item)
+    for _lane in range(count):
+        work.put(None)
+
+    def lane(transport: Transport) -> None:
+        opened = False
+        try:
+            while not stopping.is_set():
+                item = work.get()
+                if item is None:
+                    break
+                message, outgoing = item
+                # Wait until the previous outcome of this connection is recorded.
+                recorded = threading.Event()
+                try:
+                    if not opened:
+                        transport.open()
+                        opened = True
+                    provider_id = transport.lookup(outgoing) if message.reconcile else None
+                    if provider_id is None:
+                        provider_id = transport.send(outgoing)
+                except SendError as error:
+                    outcomes.put((message, None, error, recorded))
+                else:
+                    outcomes.put((message, provider_id, None, recorded))
+                while not recorded.wait(0.5) and not stopping.is_set():
+                    pass
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the recording thread
+            outcomes.put((None, None, exc, None))
+        finally:
+            if opened:
+                transport.close()
+            outcomes.put(_LANE_DONE)
+
+    threads = [
+        threading.Thread(target=lane, args=(t,), name=f"outbox-lane-{i}", daemon=True)
+        for i, t in enumerate(transports)
+    ]
+    for thread in threads:
+        thread.start()
+    failure: BaseException | None = None
+    done = 0
+    try:
+        while done < count:
+            outcome = outcomes.get()
+            if outcome is _LANE_DONE:
+                done += 1
+                continue
+            message, provider_id, error, recorded = outcome
+            try:
+                if message is None:
+                    failure = failure or error
+                    stopping.set()
+                elif error is not None:
+                    _record_error(message, error, now, max_attempts, result)
+                else:
+                    _finish_sent(message.pk, attempts=message.attempts + 1, provider_id=provider_id)
+                    result.sent += 1
+            finally:
+                if recorded is not None:
+                    recorded.set()
+    except BaseException:
+        stopping.set()
+        raise
+    for thread in threads:
+        thread.join()
+    if failure is not None:
+        raise failure
 
 
 def _apply_permanent(message: OutboxMessage, error: SendError) -> None:

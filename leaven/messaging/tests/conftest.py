@@ -83,6 +83,8 @@ class SMTPServer:
     # When set, the Nth message (1-based) is held unanswered until `release` is set, then
     # refused with a 451 and not kept: the client never heard it was accepted.
     hold_at: int = 0
+    # With hold_all, every message from the Nth on is held (until `release`), not only the Nth.
+    hold_all: bool = False
     reached: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     refuse: set[str] = field(default_factory=set)
@@ -107,7 +109,15 @@ class _Handler:
         import asyncio
 
         self.server.seen += 1
-        if self.server.hold_at and self.server.seen == self.server.hold_at:
+        hold = self.server.hold_at and (
+            self.server.seen == self.server.hold_at
+            or (
+                self.server.hold_all
+                and self.server.seen > self.server.hold_at
+                and not self.server.release.is_set()
+            )
+        )
+        if hold:
             self.server.reached.set()
             await asyncio.get_running_loop().run_in_executor(None, self.server.release.wait)
             return "451 4.3.0 Aborted"

@@ -119,7 +119,8 @@ def test_inbound_body_is_stored_encrypted(client, add_person):
     with connection.cursor() as cursor:
         cursor.execute("SELECT body, from_number FROM messaging_inboundmessage")
         body, number = cursor.fetchone()
-    assert "Saturday" not in body and "555" not in number
+    assert body.startswith("v1:") and number.startswith("v1:")
+    assert "Saturday" not in body and "3125550" not in number.replace("v1:", "")
 
 
 def _sent_sms(add_person, settings, fake_twilio):

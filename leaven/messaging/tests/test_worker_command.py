@@ -23,6 +23,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[3]
 RECIPIENTS = 1000
 HOLD_AT = 500
+HOLD_MID_BATCH = 480
 
 SEED = f"""
 import django; django.setup()
@@ -180,6 +181,49 @@ def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(worker_db
     assert len(set(ids)) == RECIPIENTS
     recipients = [m["To"] for m in smtp_server.messages]
     assert len(set(recipients)) == RECIPIENTS
+
+
+def test_sigkill_with_several_connections_then_restart_delivers_each_message_once(
+    worker_db, smtp_server
+):
+    """A worker sending over four SMTP connections at once, killed while every connection
+    waits on the server, and started again: each message reaches the server exactly once."""
+    env = {**worker_db, "LEAVEN_EMAIL_CONNECTIONS": "4"}
+    assert _python(SEED, env) == str(RECIPIENTS)
+    # From message 480 on (the middle of a claimed batch) the server answers nothing, so
+    # every connection ends up waiting.
+    smtp_server.hold_at = HOLD_MID_BATCH
+    smtp_server.hold_all = True
+    first = _worker(env)
+    try:
+        assert smtp_server.reached.wait(timeout=300), "the worker never reached message 480"
+        # Every message the server accepted is recorded before the worker is killed.
+        for _check in range(200):
+            counts = json.loads(_python(COUNTS, env))
+            if counts.get("sent", 0) == HOLD_MID_BATCH - 1:
+                break
+        assert counts.get("sent", 0) == HOLD_MID_BATCH - 1
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    smtp_server.release.set()
+    assert len(smtp_server.messages) == HOLD_MID_BATCH - 1
+    counts = json.loads(_python(COUNTS, env))
+    assert counts.get("sent", 0) == HOLD_MID_BATCH - 1
+    assert counts.get("sending", 0) >= 4  # one in flight per connection, under lease
+
+    second = _worker(env, "--until-idle")
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err[-3000:]
+
+    counts = json.loads(_python(COUNTS, env))
+    assert counts == {"sent": RECIPIENTS}
+    ids = smtp_server.message_ids
+    assert len(ids) == RECIPIENTS
+    assert len(set(ids)) == RECIPIENTS
+    assert len({m["To"] for m in smtp_server.messages}) == RECIPIENTS
 
 
 def test_sigterm_stops_the_worker_cleanly(worker_db, smtp_server):
