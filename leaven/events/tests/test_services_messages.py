@@ -207,9 +207,7 @@ def test_the_email_arrives_after_the_outbox_drains(admin, make_event, make_perso
     assert len(mail.outbox) == 1
 
 
-def test_confirmation_reaches_an_email_given_without_news_consent(
-    admin, make_event, make_person
-):
+def test_confirmation_reaches_an_email_given_without_news_consent(admin, make_event, make_person):
     """Someone who RSVP'd without ticking the news box still gets the confirmation they
     asked for, by email; a text needs SMS consent, so a phone without it is not used."""
     event = make_event()
