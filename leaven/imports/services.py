@@ -48,7 +48,10 @@ PHONE_OTHER = str(Phone.Kind.OTHER.value)
 # A running import that has not committed a batch for this long has lost its worker.
 STALLED_SECONDS = 300
 BATCH_ROWS = int(os.environ.get("LEAVEN_IMPORT_BATCH_ROWS", "5000"))
-LOOKUP_CHUNK = 500
+# Values per IN (...) lookup: within SQLite's and PostgreSQL's limits on parameters.
+LOOKUP_CHUNK = 2000
+# SQLite pages (4 KB) of write-ahead log between checkpoints while an import runs.
+WAL_CHECKPOINT_PAGES = 50_000
 
 
 class _Operator:
@@ -395,7 +398,10 @@ def _lookup(
 
 def _codes_for_points(points: list[tuple[float, float]]) -> list[tuple[str, str]]:
     """(precinct, ward) codes for points by their boundaries, when geography can answer;
-    ("", "") for each point otherwise. Asked at run time so imports never depend on it."""
+    ("", "") for each point otherwise. Asked at run time so imports never depend on it;
+    not asked at all for no points (loading the boundaries costs a batch more than it)."""
+    if not points:
+        return []
     try:
         from leaven.geo import services as geo_services
     except ImportError:
@@ -428,7 +434,7 @@ class _Writer:
         if value is None:
             if len(self.sort_keys) > 50_000:
                 self.sort_keys.clear()
-            value = normalize.sort_key(family, given), normalize.fold(given)[:100]
+            value = pipeline.sort_key(family, given), pipeline.fold(given)[:100]
             self.sort_keys[key] = value
         return value
 
@@ -457,10 +463,13 @@ class _Writer:
             # Households: one per normalized address in this unit.
             keys = sorted({r.address_key for r in records if r.address_key})
             households: dict[str, int] = {}
-            households.update(
-                _lookup(cursor, Household, ("address_key", "id"), "address_key", keys,
-                        "owner_unit_id = %s", (unit_id,))
-            )  # fmt: skip
+            known_codes: dict[int, tuple[str, str]] = {}
+            for key, hid, known_precinct, known_ward in _lookup(
+                cursor, Household, ("address_key", "id", "precinct_code", "ward_code"),
+                "address_key", keys, "owner_unit_id = %s", (unit_id,),
+            ):  # fmt: skip
+                households[key] = hid
+                known_codes[hid] = (known_precinct, known_ward)
             new_households: dict[str, pipeline.Record] = {}
             for r in records:
                 if r.address_key and r.address_key not in households:
@@ -507,13 +516,17 @@ class _Writer:
                  "created_at", "modified_at"),
                 rows,
             )  # fmt: skip
-            # Codes the file carries update households it already knew.
+            # Codes the file carries update households it already knew (only where they
+            # differ: rewriting a row with the same values costs a write for nothing).
             code_updates = {
                 households[r.address_key]: (r.precinct_code, r.ward_code)
                 for r in records
                 if r.address_key
                 and r.address_key not in new_households
                 and (r.precinct_code or r.ward_code)
+            }
+            code_updates = {
+                hid: codes for hid, codes in code_updates.items() if known_codes.get(hid) != codes
             }
             if code_updates:
                 cursor.executemany(
@@ -566,10 +579,18 @@ class _Writer:
                 {households[r.address_key] for r in records if r.address_key}
                 - {households[key] for key in new_households}
             )
+            # Only the (household, name) pairs a row of this batch can match are kept: the
+            # other residents would only lengthen the membership and voter lookups below.
+            wanted = {
+                (households[r.address_key], sort_keys[i])
+                for i, r in enumerate(records)
+                if r.address_key and i not in match
+            }
             for hid, sort_name, pid in _lookup(
                 cursor, Person, ("household_id", "sort_name", "id"), "household_id", hids
             ):
-                resident[(hid, sort_name)] = pid
+                if (hid, sort_name) in wanted:
+                    resident[(hid, sort_name)] = pid
             # Only people who belong to this unit are matched.
             members: set[int] = set()
             found_ids = sorted({*email_owner.values(), *phone_owner.values(), *resident.values()})
@@ -872,14 +893,20 @@ def job_run(*, job_id: int) -> ImportJob:
     if connection.vendor == "sqlite":
         # Memory-mapped reads help pages, not a bulk load: without them the process's memory
         # is bounded by the page cache, whatever the size of the file or the database.
+        # A batch dirties thousands of pages: with the default automatic checkpoint (every
+        # 1,000 pages) every commit copies the log back into the database and syncs it,
+        # rewriting the same index pages batch after batch. Checkpoint less often during
+        # the run (the log stays on disk, not in memory); a killed process loses no commit.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA mmap_size=0")
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     try:
         return _run(job)
     finally:
         if connection.vendor == "sqlite" and connection.connection is not None:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA mmap_size=268435456")
+                cursor.execute("PRAGMA wal_autocheckpoint=1000")
 
 
 def _run(job: ImportJob) -> ImportJob:

@@ -424,3 +424,48 @@ def test_codes_from_boundaries_when_the_file_has_coordinates_only(run_file):
     assert job.rows_created == 2
     codes = dict(Household.objects.values_list("street", "precinct_code"))
     assert codes == {"1 Main St": "P7", "9 Elm St": "FROMFILE"}
+
+
+def test_known_household_codes_change_only_when_the_file_differs(run_file):
+    """A later file with a new precinct code updates the household it already made; a file
+    with the same codes leaves the household untouched."""
+    row = nc_row(
+        voter_reg_num="1", first_name="ROSA", last_name="LEE", state_cd="NC",
+        res_street_address="7 PINE ST", res_city_desc="DURHAM", zip_code="27701",
+        precinct_abbrv="DU01",
+    )  # fmt: skip
+    run_file(nc_file([row]), preset="ncvoter", name="nc.txt")
+    household = Household.objects.get()
+    other = nc_row(
+        voter_reg_num="2", first_name="ANA", last_name="LEE", state_cd="NC",
+        res_street_address="7 Pine Street", res_city_desc="Durham", zip_code="27701",
+        precinct_abbrv="DU01",
+    )  # fmt: skip
+    run_file(nc_file([other]), preset="ncvoter", name="nc-2.txt")
+    same = Household.objects.get()
+    assert same.modified_at == household.modified_at
+    assert Person.objects.filter(household=same).count() == 2
+    moved = list(other)
+    moved[moved.index("DU01")] = "DU07"
+    run_file(nc_file([moved]), preset="ncvoter", name="nc-3.txt")
+    changed = Household.objects.get()
+    assert changed.precinct_code == "DU07"
+    assert changed.modified_at > household.modified_at
+
+
+def test_bad_bytes_after_some_batches_fail_the_import_clearly(upload, coordinator, monkeypatch):
+    """A byte the chosen encoding cannot read, met after some batches were committed, fails
+    the import with a clear message; the committed batches stay whole."""
+    monkeypatch.setattr(services, "BATCH_ROWS", 500)
+    rows = [[f"Person{i}", "Example", "", "", "", "", "", ""] for i in range(3000)]
+    data = _csv(rows) + b"Bad\xff,Row,,,,,,\n"
+    job = upload(data)
+    ImportJob.objects.filter(pk=job.pk).update(encoding="utf-8", encoding_confirmed=True)
+    job.refresh_from_db()
+    resolved = services.resolve_mapping(job=job, preset="generic")
+    services.job_set_mapping(actor=coordinator, job=job, columns=resolved["columns"])
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
+    job = services.job_run(job_id=job.pk)
+    assert job.state == ImportJob.State.FAILED
+    assert "encoding" in job.error
+    assert 0 < job.checkpoint_row == Person.objects.count() < 3000
