@@ -37,6 +37,19 @@ def unit_get_for_actor(
     return unit
 
 
+def unit_get_by_id_for_actor(
+    *, actor: Any, pk: int, permission: str = permissions.PEOPLE_VIEW
+) -> OrgUnit:
+    """A unit picked from a form's list, re-checked: 404 unless the actor holds `permission`
+    on it."""
+    unit = OrgUnit.objects.filter(pk=pk).first()
+    if unit is None:
+        raise Http404
+    if not access.can(actor, permission, unit):
+        raise deny(actor=actor, obj_type="orgunit", obj_id=unit.pk, unit=unit)
+    return unit
+
+
 def unit_roles(*, actor: Any, unit: OrgUnit) -> QuerySet[RoleAssignment]:
     """The roles held on this unit itself, for people who may see the unit."""
     access.require(actor, permissions.PEOPLE_VIEW, unit)

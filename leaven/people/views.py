@@ -16,8 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leaven.core import access, permissions
-from leaven.core.models import OrgUnit
-from leaven.core.selectors import unit_get_for_actor, unit_list_for_actor
+from leaven.core.selectors import (
+    unit_get_by_id_for_actor,
+    unit_get_for_actor,
+    unit_list_for_actor,
+)
 from leaven.people import normalize, selectors, services
 from leaven.people.forms import (
     AffiliationForm,
@@ -115,7 +118,9 @@ def person_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        unit = OrgUnit.objects.filter(pk=data["owner_unit"]).first()
+        unit = unit_get_by_id_for_actor(
+            actor=user, pk=data["owner_unit"], permission=permissions.PEOPLE_EDIT
+        )
         emails = (
             [services.EmailInput(address=data["email"], source="page")] if data["email"] else []
         )
@@ -133,8 +138,6 @@ def person_create(request: HttpRequest) -> HttpResponse:
             else []
         )
         try:
-            if unit is None:
-                raise ValidationError({"owner_unit": _("Choose a unit.")})
             person = services.person_create(
                 actor=user,
                 owner_unit=unit,
@@ -435,7 +438,9 @@ def person_unit(request: HttpRequest, pk: int) -> HttpResponse:
     units = _unit_choices(request.user, permissions.PEOPLE_EDIT)
     form = UnitJoinForm(request.POST, units=units)
     if form.is_valid():
-        unit = OrgUnit.objects.get(pk=form.cleaned_data["unit"])
+        unit = unit_get_by_id_for_actor(
+            actor=request.user, pk=form.cleaned_data["unit"], permission=permissions.PEOPLE_EDIT
+        )
         action = request.POST.get("action", "join")
         try:
             if action == "leave":
@@ -569,7 +574,9 @@ def partner_list(request: HttpRequest) -> HttpResponse:
         if not units:
             raise Http404
         if form.is_valid():
-            unit = OrgUnit.objects.get(pk=form.cleaned_data["owner_unit"])
+            unit = unit_get_by_id_for_actor(
+                actor=user, pk=form.cleaned_data["owner_unit"], permission=permissions.PEOPLE_EDIT
+            )
             try:
                 services.partner_create(
                     actor=user,

@@ -12,6 +12,7 @@ from leaven.core.selectors import (
     audit_list_for_object,
     audit_list_for_unit,
     unit_ancestors,
+    unit_get_by_id_for_actor,
     unit_get_for_actor,
     unit_list_for_actor,
     unit_roles,
@@ -125,3 +126,18 @@ def test_audit_list_for_object(admin, tree):
     assert second in events and first in events
     assert events.index(second) < events.index(first)
     assert all(e.object_id == str(tree.committee_a.pk) for e in events)
+
+
+def test_unit_get_by_id_for_actor_rechecks_a_picked_unit(coordinator, outsider, tree):
+    """A unit picked from a form is looked up again with the actor's scope: another
+    committee's unit is a 404, like a missing one."""
+    unit = unit_get_by_id_for_actor(
+        actor=coordinator, pk=tree.circle_a.pk, permission=permissions.PEOPLE_EDIT
+    )
+    assert unit == tree.circle_a
+    with pytest.raises(Http404):
+        unit_get_by_id_for_actor(
+            actor=outsider, pk=tree.committee_a.pk, permission=permissions.PEOPLE_EDIT
+        )
+    with pytest.raises(Http404):
+        unit_get_by_id_for_actor(actor=coordinator, pk=10**9)
