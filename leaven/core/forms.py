@@ -4,6 +4,7 @@ import zoneinfo
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from leaven.core.models import OrgUnit
@@ -33,3 +34,24 @@ class UnitForm(forms.Form):
         zones += ["Pacific/Honolulu", "UTC"]
         tz_field.choices = [(z, z) for z in zones]
         tz_field.initial = parent.time_zone
+
+
+def form_add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: beside its field when it names one the
+    form has, else at the top."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            target = name if name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for text in exc.messages:
+            form.add_error(None, text)
+
+
+def unit_choices(actor: Any, permission: str) -> list[tuple[int, str]]:
+    """The units where the actor holds `permission`, indented by depth, for a select."""
+    from leaven.core.selectors import unit_list_for_actor
+
+    units = unit_list_for_actor(actor=actor, permission=permission)
+    return [(unit.pk, "\u2003" * unit.depth + unit.name) for unit in units]

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from leaven.core import access, permissions, selectors, services
 from leaven.core.forms import UnitForm
-from leaven.core.models import AuditEvent, OrgUnit
+from leaven.core.models import AuditEvent
 from leaven.people.models import Stage
 from leaven.people.selectors import PersonFilters, person_count, person_queryset_for_actor
 
@@ -126,7 +126,3 @@ def unit_audit(request: HttpRequest, slug: str) -> HttpResponse:
     events = selectors.audit_list_for_unit(actor=request.user, unit=unit)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(request, "core/unit_audit.html", {"unit": unit, "page": page})
-
-
-def unit_options(units: list[OrgUnit]) -> list[tuple[int, str]]:
-    return [(unit.pk, "\u2003" * unit.depth + unit.name) for unit in units]

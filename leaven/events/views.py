@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leaven.core import access, permissions
+from leaven.core.forms import form_add_errors
 from leaven.core.models import OrgUnit
 from leaven.core.selectors import unit_list_for_actor
 from leaven.events import ics, selectors, services, tokens
@@ -39,14 +40,6 @@ from leaven.people.models import PartnerOrganization, Person
 
 def _lang() -> str:
     return "es" if (get_language() or "en").startswith("es") else "en"
-
-
-def _form_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _ics(data: bytes, filename: str) -> HttpResponse:
@@ -102,7 +95,7 @@ def event_public(request: HttpRequest, slug: str) -> HttpResponse:
                     heard_partner=partner,
                 )
             except ValidationError as error:
-                _form_errors(form, error)
+                form_add_errors(form, error)
             else:
                 return render(
                     request,
@@ -198,7 +191,7 @@ def leader(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("events:leader", token=token)
             status = 400
         except ValidationError as error:
-            _form_errors(form, error)
+            form_add_errors(form, error)
             status = 400
     seats = list(selectors.quota_seats(quota=quota))
     context = {
@@ -283,7 +276,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
                 release_at=in_zone(data["release_at"], zone) if data["release_at"] else None,
             )
         except ValidationError as error:
-            _form_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Event created."))
             return redirect("events:event_detail", pk=event.pk)
@@ -457,7 +450,7 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(request.get_full_path())
         except ValidationError as error:
             if action == "walkin":
-                _form_errors(walk_in, error)
+                form_add_errors(walk_in, error)
             else:
                 for message in error.messages:
                     messages.error(request, message)

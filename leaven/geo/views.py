@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from leaven.core import access, permissions
 from leaven.core.audit import audit_source
+from leaven.core.forms import form_add_errors
 from leaven.core.models import AuditEvent
 from leaven.geo import selectors, services
 from leaven.geo.forms import BoundaryImportForm, ResultsImportForm
@@ -79,14 +80,6 @@ def precinct_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "geo/precinct_detail.html", {"summary": summary, "precinct": precinct})
 
 
-def _apply_errors(form: BoundaryImportForm | ResultsImportForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest) -> HttpResponse:
@@ -124,7 +117,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                         parent=parent,
                     )
             except ValidationError as exc:
-                _apply_errors(boundary_form, exc)
+                form_add_errors(boundary_form, exc)
     elif which == "results" and results_form.is_valid():
         data = results_form.cleaned_data
         try:
@@ -136,7 +129,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                     election_date=data["election_date"],
                 )
         except ValidationError as exc:
-            _apply_errors(results_form, exc)
+            form_add_errors(results_form, exc)
         else:
             messages.success(
                 request,

@@ -15,21 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leaven.core import permissions
+from leaven.core.forms import unit_choices
 from leaven.core.selectors import unit_list_for_actor
 from leaven.imports import pipeline, selectors, services
 from leaven.imports.forms import MappingForm, PresetForm, UploadForm
 from leaven.imports.models import ImportJob
 
 
-def _units(actor: Any) -> list[tuple[int, str]]:
-    units = unit_list_for_actor(actor=actor, permission=permissions.IMPORTS_RUN)
-    return [(u.pk, "\u2003" * u.depth + u.name) for u in units]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def job_list(request: HttpRequest) -> HttpResponse:
-    units = _units(request.user)
+    units = unit_choices(request.user, permissions.IMPORTS_RUN)
     if not units:
         raise Http404
     form = UploadForm(request.POST or None, request.FILES or None, units=units)

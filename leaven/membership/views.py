@@ -18,7 +18,6 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from leaven.core import access, permissions
 from leaven.core.audit import audit_record
+from leaven.core.forms import form_add_errors, unit_choices
 from leaven.core.selectors import unit_get_for_actor, unit_list_for_actor
 
 from . import selectors, services
@@ -54,21 +54,6 @@ from .models import Method, PayWith, Status
 JOIN_RATE_LIMIT = 10
 JOIN_RATE_WINDOW = 3600
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
-def _unit_choices(actor: Any, permission: str) -> list[tuple[int, str]]:
-    return [
-        (u.pk, "\u2003" * u.depth + u.name)
-        for u in unit_list_for_actor(actor=actor, permission=permission)
-    ]
 
 
 def _int(value: str | None) -> int | None:
@@ -146,7 +131,7 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
                     today=timezone.localdate(),
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 request.session["membership_joined"] = {
                     "pay_with": data["pay_with"],
@@ -250,7 +235,7 @@ def self_service(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, _("Your membership is cancelled. Thank you."))
                 return redirect("membership:self_service", token=token)
         except ValidationError as exc:
-            _apply_errors(contact_form if action == "contact" else tier_form, exc)
+            form_add_errors(contact_form if action == "contact" else tier_form, exc)
     return render(
         request,
         "membership/self_service.html",
@@ -277,7 +262,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(
         request.GET or None,
         tiers=tiers,
-        units=_unit_choices(user, permissions.MEMBERSHIP_VIEW),
+        units=unit_choices(user, permissions.MEMBERSHIP_VIEW),
     )
     filters = selectors.MemberFilters()
     if form.is_bound and form.is_valid():
@@ -364,7 +349,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 today=timezone.localdate(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -483,7 +468,7 @@ def tier_list(request: HttpRequest, slug: str) -> HttpResponse:
                 benefits_es=data["benefits_es"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Tier added."))
             return redirect("membership:tier_list", slug=unit.slug)
@@ -587,7 +572,7 @@ def growth(request: HttpRequest) -> HttpResponse:
                 today=today,
             )
         except ValidationError as exc:
-            _apply_errors(goal_form, exc)
+            form_add_errors(goal_form, exc)
         else:
             messages.success(request, _("Goal saved."))
             return redirect(f"{reverse('membership:growth')}?unit={unit.slug}")

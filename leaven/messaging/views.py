@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from leaven.core import access, permissions
 from leaven.core.audit import audit_source
+from leaven.core.forms import form_add_errors
 from leaven.core.models import AuditEvent, OrgUnit
 from leaven.messaging import conf, selectors, services
 from leaven.messaging.forms import (
@@ -36,17 +37,6 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 def _require_any(request: HttpRequest, permission: str = permissions.MESSAGING_VIEW) -> None:
     if not access.can_anywhere(request.user, permission):
         raise Http404
-
-
-def _errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errs in error.error_dict.items():
-            target = field if field in form.fields else None
-            for err in errs:
-                form.add_error(target, err)
-    else:
-        for text in error.messages:
-            form.add_error(None, text)
 
 
 def _send_units(request: HttpRequest) -> list[tuple[int, str]]:
@@ -93,7 +83,7 @@ def segment_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                         conditions=form.conditions(),
                     )
             except ValidationError as error:
-                _errors(form, error)
+                form_add_errors(form, error)
             else:
                 messages.success(request, _("Segment saved."))
                 return redirect("messaging:segment_list")
@@ -166,7 +156,7 @@ def broadcast_create(request: HttpRequest) -> HttpResponse:
                     urgent=form.cleaned_data["urgent"],
                 )
             except ValidationError as error:
-                _errors(form, error)
+                form_add_errors(form, error)
             else:
                 return redirect("messaging:broadcast_detail", pk=broadcast.pk)
     else:
@@ -241,7 +231,7 @@ def broadcast_test(request: HttpRequest, pk: int) -> HttpResponse:
                 destination=form.cleaned_data["destination"],
             )
         except ValidationError as error:
-            _errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("A test was sent to you."))
             return redirect("messaging:broadcast_detail", pk=pk)
@@ -278,7 +268,7 @@ def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, broadcast=broadcast, at=form.cleaned_data["scheduled_at"]
             )
         except ValidationError as error:
-            _errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("The broadcast is scheduled."))
             return redirect("messaging:broadcast_detail", pk=pk)
@@ -315,7 +305,7 @@ def inbound_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, message=message, body=form.cleaned_data["body"]
             )
         except ValidationError as error:
-            _errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Reply sent."))
             return redirect("messaging:inbound_detail", pk=pk)

@@ -9,17 +9,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from leaven.core import access, permissions
+from leaven.core.forms import form_add_errors, unit_choices
 from leaven.core.selectors import (
     unit_get_by_id_for_actor,
     unit_get_for_actor,
-    unit_list_for_actor,
 )
 from leaven.people import normalize, selectors, services
 from leaven.people.forms import (
@@ -42,24 +41,11 @@ from leaven.people.forms import (
 from leaven.people.models import Email, Person, Phone, Relationship, Stage
 
 
-def _unit_choices(actor: Any, permission: str) -> list[tuple[int, str]]:
-    units = unit_list_for_actor(actor=actor, permission=permission)
-    return [(u.pk, "\u2003" * u.depth + u.name) for u in units]
-
-
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value else None
     except ValueError:
         return None
-
-
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -69,7 +55,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         raise Http404
     tags = [(t.pk, t.name) for t in selectors.tags_for_actor(actor=user)]
     form = PersonFilterForm(
-        request.GET or None, tags=tags, units=_unit_choices(user, permissions.PEOPLE_VIEW)
+        request.GET or None, tags=tags, units=unit_choices(user, permissions.PEOPLE_VIEW)
     )
     filters = selectors.PersonFilters()
     if form.is_bound and form.is_valid():
@@ -108,7 +94,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    units = _unit_choices(user, permissions.PEOPLE_EDIT)
+    units = unit_choices(user, permissions.PEOPLE_EDIT)
     if not units:
         raise Http404
     form = PersonCreateForm(
@@ -152,7 +138,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 phones=phones,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Person added."))
             return redirect("people:person_detail", pk=person.pk)
@@ -194,7 +180,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "note_form": NoteForm(),
         "tag_form": TagForm(),
         "unit_form": UnitJoinForm(
-            units=[c for c in _unit_choices(user, permissions.PEOPLE_EDIT) if c[0] in edit_units]
+            units=[c for c in unit_choices(user, permissions.PEOPLE_EDIT) if c[0] in edit_units]
         ),
         "relationship_form": RelationshipForm(),
         "stages": Stage.choices,
@@ -261,7 +247,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 **data,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("people:person_detail", pk=person.pk)
@@ -300,7 +286,7 @@ def email_form(request: HttpRequest, pk: int, email_pk: int | None = None) -> Ht
             else:
                 services.email_update(actor=request.user, email=email, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("people:person_detail", pk=person.pk)
@@ -342,7 +328,7 @@ def phone_form(request: HttpRequest, pk: int, phone_pk: int | None = None) -> Ht
             else:
                 services.phone_update(actor=request.user, phone=phone, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("people:person_detail", pk=person.pk)
@@ -435,7 +421,7 @@ def person_untag(request: HttpRequest, pk: int, tag_pk: int) -> HttpResponse:
 @require_POST
 def person_unit(request: HttpRequest, pk: int) -> HttpResponse:
     person = _editable_person(request, pk)
-    units = _unit_choices(request.user, permissions.PEOPLE_EDIT)
+    units = unit_choices(request.user, permissions.PEOPLE_EDIT)
     form = UnitJoinForm(request.POST, units=units)
     if form.is_valid():
         unit = unit_get_by_id_for_actor(
@@ -509,7 +495,7 @@ def person_household(request: HttpRequest, pk: int) -> HttpResponse:
             )
             services.person_set_household(actor=request.user, person=person, household=household)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("Address saved."))
             return redirect("people:person_detail", pk=person.pk)
@@ -545,7 +531,7 @@ def unit_custom_fields(request: HttpRequest, slug: str) -> HttpResponse:
                     sensitive=form.cleaned_data["sensitive"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Field added."))
                 return redirect("people:unit_custom_fields", slug=unit.slug)
@@ -568,7 +554,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not access.can_anywhere(user, permissions.PEOPLE_VIEW):
         raise Http404
-    units = _unit_choices(user, permissions.PEOPLE_EDIT)
+    units = unit_choices(user, permissions.PEOPLE_EDIT)
     form = PartnerForm(request.POST or None, units=units)
     if request.method == "POST":
         if not units:
@@ -585,7 +571,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
                     sector=form.cleaned_data["sector"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Partner organization added."))
                 return redirect("people:partner_list")
