@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "leaven.membership",
     "leaven.messaging",
     "leaven.events",
+    "leaven.canvass",
+    "leaven.rapid_response",
+    "leaven.api",
 ]
 
 MIDDLEWARE = [

@@ -16,4 +16,7 @@ urlpatterns = [
     path("", include("leaven.membership.urls")),
     path("", include("leaven.messaging.urls")),
     path("", include("leaven.events.urls")),
+    path("", include("leaven.canvass.urls")),
+    path("", include("leaven.rapid_response.urls")),
+    path("", include("leaven.api.urls")),
 ]

@@ -19,4 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_membership": access.can_anywhere(user, permissions.MEMBERSHIP_VIEW),
         "nav_imports": access.can_anywhere(user, permissions.IMPORTS_RUN),
         "nav_messaging": access.can_anywhere(user, permissions.MESSAGING_VIEW),
+        "nav_canvass": access.can_anywhere(user, permissions.CANVASS_VIEW),
+        "nav_rapid": access.can_anywhere(user, permissions.RAPID_VIEW),
+        "nav_api": access.can_anywhere(user, permissions.API_MANAGE),
     }

@@ -28,6 +28,14 @@ EVENTS_MANAGE: Final = "events.manage"
 EVENTS_CHECKIN: Final = "events.checkin"
 IMPORTS_RUN: Final = "imports.run"
 GEO_MANAGE: Final = "geo.manage"
+CANVASS_VIEW: Final = "canvass.view"
+CANVASS_WALK: Final = "canvass.walk"
+CANVASS_MANAGE: Final = "canvass.manage"
+RAPID_VIEW: Final = "rapid.view"
+RAPID_DISPATCH: Final = "rapid.dispatch"
+RAPID_VIEW_REPORTER: Final = "rapid.view_reporter"
+RAPID_MANAGE_RESPONDERS: Final = "rapid.manage_responders"
+API_MANAGE: Final = "api.manage"
 
 ALL_PERMISSIONS: Final = frozenset(
     {
@@ -51,11 +59,22 @@ ALL_PERMISSIONS: Final = frozenset(
         EVENTS_VIEW,
         EVENTS_MANAGE,
         EVENTS_CHECKIN,
+        CANVASS_VIEW,
+        CANVASS_WALK,
+        CANVASS_MANAGE,
+        RAPID_VIEW,
+        RAPID_DISPATCH,
+        RAPID_VIEW_REPORTER,
+        RAPID_MANAGE_RESPONDERS,
+        API_MANAGE,
     }
 )
 
+# A reporter's contact is for the dispatchers who call them back, not for every admin.
+_ADMIN: Final = ALL_PERMISSIONS - {RAPID_VIEW_REPORTER}
+
 MATRIX: Final[dict[str, frozenset[str]]] = {
-    Role.ADMIN: ALL_PERMISSIONS,
+    Role.ADMIN: _ADMIN,
     Role.ORGANIZER: frozenset(
         {
             PEOPLE_VIEW,
@@ -76,6 +95,11 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             EVENTS_VIEW,
             EVENTS_MANAGE,
             EVENTS_CHECKIN,
+            CANVASS_VIEW,
+            CANVASS_WALK,
+            CANVASS_MANAGE,
+            RAPID_VIEW,
+            RAPID_MANAGE_RESPONDERS,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -95,6 +119,9 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             EVENTS_VIEW,
             EVENTS_MANAGE,
             EVENTS_CHECKIN,
+            CANVASS_VIEW,
+            CANVASS_WALK,
+            CANVASS_MANAGE,
         }
     ),
     Role.CAPTAIN: frozenset(
@@ -106,12 +133,23 @@ MATRIX: Final[dict[str, frozenset[str]]] = {
             MEMBERSHIP_RECORD_CASH,
             EVENTS_VIEW,
             EVENTS_CHECKIN,
+            CANVASS_VIEW,
+            CANVASS_WALK,
         }
     ),
-    Role.DISPATCHER: frozenset({PEOPLE_VIEW, PEOPLE_VIEW_CONTACTS}),
+    Role.DISPATCHER: frozenset(
+        {
+            PEOPLE_VIEW,
+            PEOPLE_VIEW_CONTACTS,
+            RAPID_VIEW,
+            RAPID_DISPATCH,
+            RAPID_VIEW_REPORTER,
+            RAPID_MANAGE_RESPONDERS,
+        }
+    ),
     Role.RESPONDER: frozenset(),
     Role.ATTORNEY: frozenset({PEOPLE_VIEW, PEOPLE_VIEW_CONTACTS}),
-    Role.VIEWER: frozenset({PEOPLE_VIEW, MEMBERSHIP_VIEW, EVENTS_VIEW}),
+    Role.VIEWER: frozenset({PEOPLE_VIEW, MEMBERSHIP_VIEW, EVENTS_VIEW, CANVASS_VIEW}),
 }
 
 # Roles above viewer hold contact data or can change records: they must use MFA.

@@ -1001,20 +1001,26 @@ def _generate(
 
 
 def _load_other_apps(committees: list[_Committee], *, seed: int) -> dict[str, int]:
-    """Dues memberships and events for the first committees, from their own people."""
+    """Dues memberships, events, turfs and rapid-response responders for the first
+    committees, from their own people."""
+    from leaven.canvass.demo import canvass_demo
     from leaven.events.demo import events_demo
     from leaven.membership.demo import membership_demo
+    from leaven.rapid_response.demo import rapid_response_demo
 
     rng = random.Random(seed + 1)
-    memberships = events = 0
+    counts = {"memberships": 0, "events": 0, "canvass": 0, "rapid_response": 0}
     for committee in committees[:4]:
         people = list(Person.objects.filter(owner_unit_id=committee.unit_id).order_by("pk")[:400])
         if not people:
             continue
         with transaction.atomic():
-            memberships += len(membership_demo(unit=committee.unit, people=people[:300], rng=rng))
-            events += len(events_demo(unit=committee.unit, people=people, rng=rng))
-    return {"memberships": memberships, "events": events}
+            unit = committee.unit
+            counts["memberships"] += len(membership_demo(unit=unit, people=people[:300], rng=rng))
+            counts["events"] += len(events_demo(unit=unit, people=people, rng=rng))
+            counts["canvass"] += len(canvass_demo(unit=unit, people=people, rng=rng))
+            counts["rapid_response"] += len(rapid_response_demo(unit=unit, people=people, rng=rng))
+    return counts
 
 
 def demo_load(

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CanvassConfig(AppConfig):
+    name = "leaven.canvass"
+    label = "canvass"
+    verbose_name = "Canvassing"

@@ -1,0 +1,3 @@
+from leaven.core.verbs import register
+
+register({})
