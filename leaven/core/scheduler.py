@@ -26,6 +26,9 @@ MINUTE = dt.timedelta(minutes=1)
 
 PERIODIC: tuple[Periodic, ...] = (
     Periodic(
+        "core.prune_task_results", dt.timedelta(days=1), "leaven.core.tasks:prune_task_results"
+    ),
+    Periodic(
         "membership.rules", dt.timedelta(hours=6), "leaven.membership.tasks:membership_apply_rules"
     ),
     Periodic("events.release_seats", 5 * MINUTE, "leaven.events.tasks:release_due_seats"),

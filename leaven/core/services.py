@@ -3,10 +3,13 @@ leaves an audit event."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -219,3 +222,18 @@ def role_revoke(*, actor: Any, assignment: RoleAssignment, as_operator: bool = F
     )
     assignment.delete()
     access.clear_access_cache(assignment.user)
+
+
+def task_results_prune(*, actor: Any = None, now: dt.datetime | None = None) -> int:
+    """Delete the rows of finished background tasks older than LEAVEN_TASK_RESULTS_DAYS
+    (7 by default). Waiting and running tasks are never touched. Returns how many went."""
+    from django_tasks_db.models import DBTaskResult
+
+    days = int(getattr(settings, "LEAVEN_TASK_RESULTS_DAYS", 7))
+    before = (now or timezone.now()) - dt.timedelta(days=days)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lte=before).delete()
+    if deleted:
+        audit_record(
+            actor=actor, verb="tasks.pruned", object_type="task_result", detail={"count": deleted}
+        )
+    return deleted

@@ -43,5 +43,6 @@ register(
         "user.made_operator": _("user made operator"),
         "keys.rotated": _("encryption keys rotated"),
         "demo.loaded": _("demo data loaded"),
+        "tasks.pruned": _("finished background tasks cleared"),
     }
 )
