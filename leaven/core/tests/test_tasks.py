@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -15,7 +16,7 @@ from leaven.core.tasks import prune_task_results
 pytestmark = pytest.mark.django_db
 
 
-def _row(status: str, finished_days_ago: float | None) -> DBTaskResult:
+def _row(status: str, finished_days_ago: float | None) -> DBTaskResult[Any, Any]:
     now = timezone.now()
     finished = None if finished_days_ago is None else now - dt.timedelta(days=finished_days_ago)
     return DBTaskResult.objects.create(
