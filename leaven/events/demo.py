@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from leaven.core.models import OrgUnit
 from leaven.events import services
-from leaven.events.models import Event
+from leaven.events.models import Event, SeatLog
 from leaven.people.models import PartnerOrganization, Person, PersonUnit
 
 
@@ -105,4 +105,25 @@ def events_demo(*, unit: OrgUnit, people: Sequence[Person], rng: random.Random) 
                 break
     for person in pool[:12]:
         services.rsvp_add_person(actor=actor, event=bus, person=person)
+    _spread_seat_history(bus, rng)
     return [training, house, bus]
+
+
+def _spread_seat_history(event: Event, rng: random.Random) -> None:
+    """The demo fills its bus in a moment; spread those fills over the twelve days since
+    the bus was announced, so that the dashboard's chart looks like a real drive."""
+    now = timezone.now()
+    start = now - timedelta(days=12)
+    Event.objects.filter(pk=event.pk).update(created_at=start)
+    logs = SeatLog.objects.filter(event=event).order_by("quota_id", "at", "id")
+    by_group: dict[int | None, list[SeatLog]] = {}
+    for log in logs:
+        by_group.setdefault(log.quota_id, []).append(log)
+    changed: list[SeatLog] = []
+    for rows in by_group.values():
+        moments = sorted(rng.uniform(0, 1) ** 0.7 for _ in rows[1:])
+        rows[0].at = start
+        for row, share in zip(rows[1:], moments, strict=True):
+            row.at = start + (now - start) * share
+        changed += rows
+    SeatLog.objects.bulk_update(changed, ["at"])

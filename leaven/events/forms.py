@@ -210,9 +210,77 @@ class EventForm(forms.Form):
         label=_("Release unused seats at"), required=False, widget=LOCAL
     )
 
-    def __init__(self, *args: Any, units: list[tuple[int, str]], **kwargs: Any) -> None:
+    latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    longitude = forms.FloatField(
+        label=_("Longitude"), required=False, min_value=-180, max_value=180
+    )
+    co_host_units = forms.TypedMultipleChoiceField(
+        label=_("Co-hosting units"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Units you organize that host this event with its unit."),
+    )
+    partners = forms.TypedMultipleChoiceField(
+        label=_("Partner organizations"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        units: list[tuple[int, str]],
+        co_hosts: list[tuple[int, str]] | None = None,
+        partners: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner_unit"].choices = units  # type: ignore[attr-defined]
+        if "owner_unit" in self.fields:
+            self.fields["owner_unit"].choices = units  # type: ignore[attr-defined]
+        for name, choices in (("co_host_units", co_hosts), ("partners", partners)):
+            if choices:
+                self.fields[name].choices = choices  # type: ignore[attr-defined]
+            else:
+                del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            if not self.has_error("latitude") and not self.has_error("longitude"):
+                self.add_error("latitude", _("Give both latitude and longitude, or neither."))
+        return data
+
+
+class EventEditForm(EventForm):
+    """The edit page: everything but the unit and whether it is a mobilization, plus the
+    status."""
+
+    status = forms.ChoiceField(label=_("Status"), choices=Event.Status.choices)
+
+    field_order = [
+        "title_en", "title_es", "description_en", "description_es", "kind", "visibility",
+        "status", "starts_at", "ends_at", "address", "online_url", "latitude", "longitude",
+        "capacity", "release_at", "co_host_units", "partners",
+    ]  # fmt: skip
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, units=[], **kwargs)
+        del self.fields["owner_unit"]
+        del self.fields["is_mobilization"]
+        if not event.is_mobilization:
+            del self.fields["release_at"]
+        self.order_fields(self.field_order)
+
+
+class LinkIssueForm(forms.Form):
+    days = forms.IntegerField(
+        label=_("Link works for (days)"),
+        min_value=1,
+        max_value=366,
+        help_text=_("It also stops when the event ends."),
+    )
 
 
 class ShiftForm(forms.Form):

@@ -3,6 +3,8 @@ through quotas, with a shared waitlist and vehicles."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -119,6 +121,13 @@ class Quota(models.Model):
     )
     seats = models.PositiveIntegerField(_("seats"))
     released = models.PositiveIntegerField(default=0, editable=False)
+    # The leader's signed link carries this version: revoking or re-issuing the link moves it
+    # on, so every older link stops working. A revoked link works again only once re-issued.
+    link_version = models.PositiveIntegerField(default=1, editable=False)
+    link_revoked = models.BooleanField(default=False, editable=False)
+    link_issued_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The link also stops at the event's end, whichever comes first.
+    link_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -140,6 +149,13 @@ class Quota(models.Model):
     @property
     def held(self) -> int:
         return self.seats - self.released
+
+    @property
+    def link_closes_at(self) -> datetime:
+        """When the leader's link stops working: the event's end, or earlier if the link
+        was issued for fewer days."""
+        ends = self.event.ends_at
+        return min(ends, self.link_expires_at) if self.link_expires_at else ends
 
 
 class Vehicle(models.Model):
@@ -222,6 +238,7 @@ class EventMessage(models.Model):
         PROMOTED = "promoted", _("Off the waitlist")
         REMINDER = "reminder", _("Reminder")
         CANCELLED = "cancelled", _("Cancellation")
+        UPDATED = "updated", _("New time")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -245,3 +262,23 @@ class EventMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk}"
+
+
+class SeatLog(models.Model):
+    """Seats filled in one group of a mobilization (a quota, or the shared pool when quota is
+    empty) from this moment on: a row each time the figure changes, for the dashboard's
+    chart of seats filled over time."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="seat_logs")
+    quota = models.ForeignKey(
+        Quota, null=True, blank=True, on_delete=models.CASCADE, related_name="seat_logs"
+    )
+    filled = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["event", "at"], name="seatlog_event_at_idx")]
+
+    def __str__(self) -> str:
+        return f"seats {self.pk}"

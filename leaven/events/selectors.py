@@ -4,10 +4,10 @@ the same as one that does not exist. Signed links resolve to exactly one record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,15 +15,30 @@ from leaven.core import access, permissions
 from leaven.core.models import OrgUnit
 from leaven.core.selectors import deny
 from leaven.events import tokens
-from leaven.events.models import RSVP, Event, Quota, Vehicle
+from leaven.events.models import RSVP, Event, Quota, SeatLog, Vehicle
 from leaven.events.services import pool_seats
 from leaven.people import normalize
-from leaven.people.models import Person, PersonUnit
+from leaven.people.models import PartnerOrganization, Person, PersonUnit
 
 
 def event_list_for_actor(*, actor: Any, upcoming: bool = True) -> QuerySet[Event]:
     unit_ids = access.unit_ids_in_scope(actor, permissions.EVENTS_VIEW)
-    events = Event.objects.filter(owner_unit_id__in=unit_ids).select_related("owner_unit")
+    cohosted = Event.co_host_units.through.objects.filter(orgunit_id__in=unit_ids).values(
+        "event_id"
+    )
+    events = (
+        Event.objects.filter(Q(owner_unit_id__in=unit_ids) | Q(pk__in=cohosted))
+        .select_related("owner_unit")
+        .annotate(
+            # Co-hosting units see the event in their list and open its public page; the
+            # RSVPs stay with the owning unit.
+            owned=Case(
+                When(owner_unit_id__in=unit_ids, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+    )
     if upcoming:
         events = events.filter(ends_at__gte=timezone.now() - timedelta(days=1))
     return events.annotate(
@@ -54,6 +69,10 @@ def event_get_public(*, slug: str, user: Any) -> Event:
     ):
         return event
     if access.can(user, permissions.EVENTS_VIEW, event.owner_unit):
+        return event
+    if getattr(user, "is_authenticated", False) and any(
+        access.can(user, permissions.EVENTS_VIEW, unit) for unit in event.co_host_units.all()
+    ):
         return event
     raise Http404
 
@@ -103,13 +122,46 @@ def rsvp_from_cancel_token(*, token: str) -> RSVP:
     return rsvp
 
 
-def quota_from_leader_token(*, token: str) -> Quota:
-    pk = tokens.read(tokens.LEADER, token)
+LINK_OPEN = "open"
+LINK_REVOKED = "revoked"
+LINK_EXPIRED = "expired"
+
+
+@dataclass
+class LeaderLink:
+    quota: Quota
+    state: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == LINK_OPEN
+
+
+def leader_link(*, token: str, now: datetime | None = None) -> LeaderLink:
+    """The group a leader's link is for, and whether the link still works: withdrawn when
+    it was revoked or replaced by a newer one, expired at the event's end or after its
+    days. Anything that is not a leader's link is a 404."""
+    read = tokens.read_leader(token)
     quota = (
-        Quota.objects.select_related("event__owner_unit", "unit", "partner").filter(pk=pk).first()
-        if pk
+        Quota.objects.select_related("event__owner_unit", "unit", "partner")
+        .filter(pk=read[0])
+        .first()
+        if read
         else None
     )
+    if quota is None or read is None or read[1] > quota.link_version:
+        raise Http404
+    if quota.link_revoked or read[1] != quota.link_version:
+        return LeaderLink(quota, LINK_REVOKED)
+    if (now or timezone.now()) >= quota.link_closes_at:
+        return LeaderLink(quota, LINK_EXPIRED)
+    return LeaderLink(quota, LINK_OPEN)
+
+
+def quota_get_for_actor(*, actor: Any, event: Event, pk: int) -> Quota:
+    """One of this event's groups, for someone who manages the event."""
+    access.require(actor, permissions.EVENTS_MANAGE, event.owner_unit)
+    quota = event.quotas.select_related("unit", "partner").filter(pk=pk).first()
     if quota is None:
         raise Http404
     return quota
@@ -132,11 +184,15 @@ def person_from_feed_token(*, token: str) -> Person:
 
 
 def unit_feed_events(*, unit: OrgUnit) -> QuerySet[Event]:
-    """Events of a unit and the units below it, from a month back."""
+    """Events of a unit and the units below it, and those they co-host, from a month
+    back."""
     since = timezone.now() - timedelta(days=31)
-    return Event.objects.filter(owner_unit__path__startswith=unit.path, ends_at__gte=since).exclude(
-        Q(visibility=Event.Visibility.UNIT) & ~Q(owner_unit=unit)
-    )
+    cohosted = Event.co_host_units.through.objects.filter(
+        orgunit__path__startswith=unit.path
+    ).values("event_id")
+    return Event.objects.filter(
+        Q(owner_unit__path__startswith=unit.path) | Q(pk__in=cohosted), ends_at__gte=since
+    ).exclude(Q(visibility=Event.Visibility.UNIT) & ~Q(owner_unit=unit))
 
 
 def person_feed_events(*, person: Person) -> QuerySet[Event]:
@@ -239,3 +295,65 @@ def roster_rows(*, actor: Any, event: Event, vehicle: int | None = None) -> list
             }
         )
     return out
+
+
+@dataclass
+class SeatSeries:
+    """Seats filled in one group over time: (moment, seats filled from then on)."""
+
+    name: str
+    quota: Quota | None
+    held: int
+    points: list[tuple[datetime, int]]
+
+
+def seat_history(*, actor: Any, event: Event) -> list[SeatSeries]:
+    """Seats filled over time per circle or partner, and the shared pool last, from the
+    notes the services leave at each change. A group with no notes yet (seats filled
+    before notes were kept) is drawn from the RSVPs holding its seats now."""
+    access.require(actor, permissions.EVENTS_VIEW, event.owner_unit)
+    logs: dict[int | None, list[tuple[datetime, int]]] = {}
+    for quota_id, at, filled in (
+        SeatLog.objects.filter(event=event)
+        .order_by("at", "id")
+        .values_list("quota_id", "at", "filled")
+    ):
+        logs.setdefault(quota_id, []).append((at, filled))
+    series: list[SeatSeries] = []
+    groups: list[Quota | None] = [*event.quotas.select_related("unit", "partner"), None]
+    for quota in groups:
+        key = quota.pk if quota else None
+        points = logs.get(key)
+        if points is None:
+            going = RSVP.objects.filter(event=event, status=RSVP.Status.GOING, quota=quota)
+            times = sorted(going.values_list("created_at", flat=True))
+            points = [(at, n) for n, at in enumerate(times, start=1)]
+        series.append(
+            SeatSeries(
+                name=quota.holder_name if quota else "",
+                quota=quota,
+                held=quota.held if quota else pool_seats(event),
+                points=points,
+            )
+        )
+    return series
+
+
+def host_choices(
+    *, actor: Any, event: Event | None = None
+) -> tuple[list[OrgUnit], list[PartnerOrganization]]:
+    """What an event form may offer as co-hosts and partners: units the actor manages events
+    of, partners the actor may see, and those the event already has."""
+    from leaven.people.selectors import partners_for_actor
+
+    units = list(
+        OrgUnit.objects.filter(access.units_in_scope(actor, permissions.EVENTS_MANAGE)).order_by(
+            "path"
+        )
+    )
+    partners = list(partners_for_actor(actor=actor).order_by("name"))
+    if event is not None:
+        units = [u for u in units if u.pk != event.owner_unit_id]
+        units += [u for u in event.co_host_units.all() if u not in units]
+        partners += [p for p in event.partners.all() if p not in partners]
+    return units, partners

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from leaven.core import access, permissions
 from leaven.core.audit import audit_record
 from leaven.core.models import OrgUnit
-from leaven.events.models import RSVP, Event, EventMessage, Quota, Shift, Vehicle
+from leaven.events.models import RSVP, Event, EventMessage, Quota, SeatLog, Shift, Vehicle
 from leaven.people import services as people_services
 from leaven.people.models import (
     STAGE_ORDER,
@@ -89,6 +89,11 @@ def _reminder_hours() -> tuple[int, ...]:
     return tuple(getattr(settings, "LEAVEN_EVENTS_REMINDER_HOURS", (24, 2)))
 
 
+def leader_link_days() -> int:
+    """How many days a leader's link works (at most: it also stops at the event's end)."""
+    return int(getattr(settings, "LEAVEN_EVENTS_LEADER_LINK_DAYS", 30))
+
+
 # Events ---------------------------------------------------------------------------------
 
 
@@ -113,6 +118,8 @@ def event_create(
     time_zone: str = "",
     address: str = "",
     online_url: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
     capacity: int = 0,
     is_mobilization: bool = False,
     release_at: datetime | None = None,
@@ -132,6 +139,7 @@ def event_create(
         raise ValidationError({"time_zone": _("Unknown time zone.")}) from error
     if kind not in Event.Kind.values or visibility not in Event.Visibility.values:
         raise ValidationError(_("Unknown type or visibility."))
+    _check_point(latitude, longitude)
     event = Event.objects.create(
         owner_unit=owner_unit,
         slug=_unique_slug(title_en),
@@ -146,16 +154,235 @@ def event_create(
         ends_at=ends_at,
         address=address.strip(),
         online_url=online_url.strip(),
+        latitude=latitude,
+        longitude=longitude,
         capacity=capacity,
         is_mobilization=is_mobilization,
         release_at=release_at,
     )
-    if co_host_units:
-        event.co_host_units.set(co_host_units)
-    if partners:
-        event.partners.set(partners)
+    _set_hosts(actor=actor, event=event, co_host_units=co_host_units, partners=partners)
     audit_record(actor=actor, verb="event.created", obj=event, unit=owner_unit)
     return event
+
+
+def _set_hosts(
+    *,
+    actor: Any,
+    event: Event,
+    co_host_units: list[OrgUnit] | None,
+    partners: list[PartnerOrganization] | None,
+) -> bool:
+    """Set the co-hosting units and partners. A unit newly added must be one the actor may
+    manage events of; a partner newly added one the actor may see. Those already there stay
+    allowed. Returns whether anything changed."""
+    from leaven.people.selectors import partners_for_actor
+
+    changed = False
+    if co_host_units is not None:
+        wanted = {u.pk: u for u in co_host_units if u.pk != event.owner_unit_id}
+        current = set(event.co_host_units.values_list("pk", flat=True))
+        for pk, unit in wanted.items():
+            if pk not in current and not access.can(actor, permissions.EVENTS_MANAGE, unit):
+                raise ValidationError(
+                    {"co_host_units": _("Choose co-hosts among the units you organize.")}
+                )
+        if set(wanted) != current:
+            event.co_host_units.set(list(wanted.values()))
+            changed = True
+    if partners is not None:
+        wanted_p = {p.pk: p for p in partners}
+        current_p = set(event.partners.values_list("pk", flat=True))
+        new = set(wanted_p) - current_p
+        if new and partners_for_actor(actor=actor).filter(pk__in=new).count() != len(new):
+            raise ValidationError({"partners": _("Choose partners your units work with.")})
+        if set(wanted_p) != current_p:
+            event.partners.set(list(wanted_p.values()))
+            changed = True
+    return changed
+
+
+def _check_point(latitude: float | None, longitude: float | None) -> None:
+    if (latitude is None) != (longitude is None):
+        raise ValidationError({"latitude": _("Give both latitude and longitude, or neither.")})
+    if latitude is not None and longitude is not None:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValidationError({"latitude": _("This point is not on the map.")})
+
+
+@dataclass(frozen=True)
+class ShiftChange:
+    """New values for one of an event's shifts, from the edit page."""
+
+    shift_id: int
+    label_en: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int = 0
+    label_es: str = ""
+
+
+def _check_capacity(event: Event, capacity: int, shift: Shift | None = None) -> None:
+    if event.is_mobilization and shift is None:
+        held = sum(q.held for q in event.quotas.all())
+        going = RSVP.objects.filter(event=event, quota__isnull=True, status=RSVP.Status.GOING)
+        if capacity < held + going.count():
+            raise ValidationError(
+                {
+                    "capacity": _(
+                        "Groups hold %(held)d seats and %(going)d people have a seat from the "
+                        "shared pool: there must be at least that many seats."
+                    )
+                    % {"held": held, "going": going.count()}
+                }
+            )
+        return
+    if capacity == 0:
+        return
+    going = RSVP.objects.filter(event=event, status=RSVP.Status.GOING)
+    going = going.filter(shift=shift) if shift is not None else going
+    if capacity < going.count():
+        error = _("%(count)d people already have a place: the capacity cannot be lower.") % {
+            "count": going.count()
+        }
+        raise ValidationError({"capacity": error} if shift is None else error)
+
+
+@transaction.atomic
+def event_update(
+    *,
+    actor: Any,
+    event: Event,
+    title_en: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    title_es: str = "",
+    description_en: str = "",
+    description_es: str = "",
+    kind: str = Event.Kind.MEETING,
+    visibility: str = Event.Visibility.PUBLIC,
+    status: str = Event.Status.SCHEDULED,
+    address: str = "",
+    online_url: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    capacity: int = 0,
+    release_at: datetime | None = None,
+    co_host_units: list[OrgUnit] | None = None,
+    partners: list[PartnerOrganization] | None = None,
+    shifts: list[ShiftChange] | None = None,
+) -> Event:
+    """Change an event. When its time (or a shift's) moves, everyone holding a place or
+    waiting for one gets one message with the new time, in their language, and their
+    reminders move with it."""
+    event = _lock(event)
+    _require(actor, permissions.EVENTS_MANAGE, event.owner_unit)
+    title_en = title_en.strip()
+    if not title_en:
+        raise ValidationError({"title_en": _("An event needs a title.")})
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The end must come after the start.")})
+    if kind not in Event.Kind.values or visibility not in Event.Visibility.values:
+        raise ValidationError(_("Unknown type or visibility."))
+    if status not in Event.Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    _check_point(latitude, longitude)
+    _check_capacity(event, capacity)
+    values: dict[str, Any] = {
+        "title_en": title_en,
+        "title_es": title_es.strip(),
+        "description_en": description_en.strip(),
+        "description_es": description_es.strip(),
+        "kind": kind,
+        "visibility": visibility,
+        "address": address.strip(),
+        "online_url": online_url.strip(),
+        "latitude": latitude,
+        "longitude": longitude,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "capacity": capacity,
+        "release_at": release_at if event.is_mobilization else None,
+    }
+    changed = [name for name, value in values.items() if getattr(event, name) != value]
+    moved_event = event.starts_at != starts_at or event.ends_at != ends_at
+    grew = event.capacity != 0 and (capacity == 0 or capacity > event.capacity)
+    for name in changed:
+        setattr(event, name, values[name])
+    if changed:
+        event.save(update_fields=changed)
+    moved_shifts: set[int] = set()
+    grown_shifts: list[Shift] = []
+    by_id = {s.pk: s for s in event.shifts.all()}
+    for change in shifts or []:
+        shift = by_id.get(change.shift_id)
+        if shift is None:
+            raise ValidationError(_("Choose one of this event's shifts."))
+        if not change.label_en.strip():
+            raise ValidationError(_("A shift needs a name."))
+        if change.ends_at <= change.starts_at:
+            raise ValidationError(_("The end must come after the start."))
+        _check_capacity(event, change.capacity, shift)
+        if shift.starts_at != change.starts_at or shift.ends_at != change.ends_at:
+            moved_shifts.add(shift.pk)
+        if shift.capacity != 0 and (change.capacity == 0 or change.capacity > shift.capacity):
+            grown_shifts.append(shift)
+        fields = {
+            "label_en": change.label_en.strip(),
+            "label_es": change.label_es.strip(),
+            "starts_at": change.starts_at,
+            "ends_at": change.ends_at,
+            "capacity": change.capacity,
+        }
+        shift_changed = [n for n, v in fields.items() if getattr(shift, n) != v]
+        if shift_changed:
+            for name in shift_changed:
+                setattr(shift, name, fields[name])
+            shift.save(update_fields=shift_changed)
+            changed.append(f"shift:{shift.pk}")
+    if _set_hosts(actor=actor, event=event, co_host_units=co_host_units, partners=partners):
+        changed.append("hosts")
+    if status != event.status:
+        _apply_status(event, status)
+        changed.append("status")
+    rescheduled = 0
+    if (moved_event or moved_shifts) and event.status == Event.Status.SCHEDULED:
+        rescheduled = _reschedule(event, moved_event=moved_event, moved_shifts=moved_shifts)
+    if event.status == Event.Status.SCHEDULED:
+        if grew:
+            _fill_waitlist(event, None, actor=actor)
+        for shift in grown_shifts:
+            _fill_waitlist(event, shift, actor=actor)
+        _seat_snapshot(event)
+    if changed:
+        audit_record(
+            actor=actor, verb="event.updated", obj=event, unit=event.owner_unit,
+            detail={"fields": changed, "rescheduled": rescheduled},
+        )  # fmt: skip
+    return event
+
+
+def _reschedule(event: Event, *, moved_event: bool, moved_shifts: set[int]) -> int:
+    """One message with the new time for each person holding or awaiting a place whose time
+    moved; their pending reminders are replaced by ones at the new time."""
+    rows = RSVP.objects.filter(
+        event=event, status__in=[RSVP.Status.GOING, RSVP.Status.WAITLIST]
+    ).select_related("event", "shift")
+    if not moved_event:
+        rows = rows.filter(shift_id__in=moved_shifts)
+    count = 0
+    for rsvp in rows:
+        _queue(rsvp, EventMessage.Kind.UPDATED)
+        count += 1
+    return count
+
+
+def _apply_status(event: Event, status: str) -> None:
+    event.status = status
+    event.save(update_fields=["status"])
+    if status == Event.Status.CANCELLED:
+        EventMessage.objects.filter(
+            event=event, state=EventMessage.State.PENDING, kind=EventMessage.Kind.REMINDER
+        ).update(state=EventMessage.State.WITHDRAWN)
 
 
 @transaction.atomic
@@ -163,12 +390,7 @@ def event_set_status(*, actor: Any, event: Event, status: str) -> Event:
     _require(actor, permissions.EVENTS_MANAGE, event.owner_unit)
     if status not in Event.Status.values:
         raise ValidationError({"status": _("Unknown status.")})
-    event.status = status
-    event.save(update_fields=["status"])
-    if status == Event.Status.CANCELLED:
-        EventMessage.objects.filter(
-            event=event, state=EventMessage.State.PENDING, kind=EventMessage.Kind.REMINDER
-        ).update(state=EventMessage.State.WITHDRAWN)
+    _apply_status(event, status)
     audit_record(
         actor=actor, verb="event.status", obj=event, unit=event.owner_unit, detail={"to": status}
     )
@@ -227,7 +449,14 @@ def quota_add(
     held = sum(q.held for q in event.quotas.all())
     if seats < 1 or held + seats > event.capacity:
         raise ValidationError({"seats": _("There are not that many seats left to hold.")})
-    quota = Quota.objects.create(event=event, unit=unit, partner=partner, seats=seats)
+    quota = Quota.objects.create(
+        event=event,
+        unit=unit,
+        partner=partner,
+        seats=seats,
+        link_expires_at=timezone.now() + timedelta(days=leader_link_days()),
+    )
+    _seat_snapshot(event)
     audit_record(
         actor=actor, verb="event.quota_added", obj=event, unit=event.owner_unit,
         detail={"quota": quota.pk, "seats": seats},
@@ -289,8 +518,12 @@ def _starts(rsvp: RSVP) -> datetime:
 def _queue(rsvp: RSVP, kind: str, *, now: datetime | None = None) -> None:
     """Pending messages for messaging to send: this one now, and reminders if going."""
     now = now or timezone.now()
+    # A new time not sent yet is replaced, so a person hears of the latest time once.
+    replaced = [EventMessage.Kind.REMINDER]
+    if kind == EventMessage.Kind.UPDATED:
+        replaced.append(EventMessage.Kind.UPDATED)
     EventMessage.objects.filter(
-        rsvp=rsvp, state=EventMessage.State.PENDING, kind=EventMessage.Kind.REMINDER
+        rsvp=rsvp, state=EventMessage.State.PENDING, kind__in=replaced
     ).update(state=EventMessage.State.WITHDRAWN)
     rows = [
         EventMessage(
@@ -317,6 +550,32 @@ def _queue(rsvp: RSVP, kind: str, *, now: datetime | None = None) -> None:
                     )
                 )
     EventMessage.objects.bulk_create(rows)
+
+
+def _seat_snapshot(event: Event, *, now: datetime | None = None) -> None:
+    """For a mobilization: note the seats filled in each group (and the shared pool) whose
+    figure changed since the last note, for the chart of seats filled over time."""
+    if not event.is_mobilization:
+        return
+    now = now or timezone.now()
+    going = RSVP.objects.filter(event=event, status=RSVP.Status.GOING)
+    counts: dict[int | None, int] = {q.pk: 0 for q in event.quotas.all()}
+    counts[None] = 0
+    for quota_id in going.values_list("quota_id", flat=True):
+        counts[quota_id] = counts.get(quota_id, 0) + 1
+    rows = []
+    for group, filled in counts.items():
+        mine = Q(quota_id=group) if group is not None else Q(quota__isnull=True)
+        last = (
+            SeatLog.objects.filter(mine, event=event)
+            .order_by("-at", "-id")
+            .values_list("filled", flat=True)
+            .first()
+        )
+        if last != filled:
+            rows.append(SeatLog(event=event, quota_id=group, filled=filled, at=now))
+    if rows:
+        SeatLog.objects.bulk_create(rows)
 
 
 def _fill_waitlist(event: Event, shift: Shift | None, *, actor: Any) -> list[int]:
@@ -477,6 +736,7 @@ def rsvp_submit(
         else EventMessage.Kind.WAITLIST
     )
     _queue(rsvp, kind, now=now)
+    _seat_snapshot(event, now=now)
     audit_record(
         actor=actor, verb="rsvp.submitted", obj=rsvp, unit=event.owner_unit,
         detail={"event": event.pk, "status": rsvp.status, "new_person": created},
@@ -518,6 +778,7 @@ def rsvp_add_person(
     if created:
         kind = EventMessage.Kind.CONFIRMATION if room else EventMessage.Kind.WAITLIST
         _queue(rsvp, kind)
+        _seat_snapshot(event)
         audit_record(
             actor=actor, verb="rsvp.added", obj=rsvp, unit=event.owner_unit,
             detail={"event": event.pk, "status": rsvp.status},
@@ -547,6 +808,7 @@ def rsvp_cancel(*, rsvp: RSVP, actor: Any = None) -> RSVP:
         Quota.objects.filter(pk=rsvp.quota.pk).update(released=rsvp.quota.released + 1)
     if was_going:
         _fill_waitlist(event, rsvp.shift, actor=actor)
+        _seat_snapshot(event)
     audit_record(actor=actor, verb="rsvp.cancelled", obj=rsvp, unit=event.owner_unit)
     return rsvp
 
@@ -591,6 +853,7 @@ def rsvp_check_in(*, actor: Any, rsvp: RSVP, undo: bool = False) -> RSVP:
     EventMessage.objects.filter(
         rsvp=rsvp, state=EventMessage.State.PENDING, kind=EventMessage.Kind.REMINDER
     ).update(state=EventMessage.State.WITHDRAWN)
+    _seat_snapshot(event)
     audit_record(
         actor=actor, verb="rsvp.checked_in" if not undo else "rsvp.check_in_undone", obj=rsvp,
         unit=event.owner_unit,
@@ -702,6 +965,7 @@ def quota_seat_fill(
     rsvp.modified_at = timezone.now()
     rsvp.save()
     _queue(rsvp, EventMessage.Kind.CONFIRMATION)
+    _seat_snapshot(event)
     audit_record(
         actor=actor, verb="quota.seat_filled", obj=rsvp, unit=event.owner_unit,
         detail={"quota": quota.pk, "new_person": created},
@@ -739,7 +1003,48 @@ def quota_release(*, quota: Quota, actor: Any = None) -> int:
             detail={"quota": quota.pk, "seats": unused},
         )  # fmt: skip
         _fill_waitlist(event, None, actor=actor)
+        _seat_snapshot(event)
     return max(unused, 0)
+
+
+@transaction.atomic
+def quota_link_revoke(*, actor: Any, quota: Quota) -> Quota:
+    """Stop the leader's link of a group at once: every link sent so far says it was
+    withdrawn, until the link is issued again."""
+    _require(actor, permissions.EVENTS_MANAGE, quota.event.owner_unit)
+    quota = Quota.objects.select_for_update().select_related("event").get(pk=quota.pk)
+    quota.link_version += 1
+    quota.link_revoked = True
+    quota.save(update_fields=["link_version", "link_revoked"])
+    audit_record(
+        actor=actor, verb="quota.link_revoked", obj=quota.event, unit=quota.event.owner_unit,
+        detail={"quota": quota.pk},
+    )  # fmt: skip
+    return quota
+
+
+@transaction.atomic
+def quota_link_issue(*, actor: Any, quota: Quota, days: int | None = None) -> Quota:
+    """A new leader's link for a group, working for `days` (at most until the event ends);
+    every earlier link of the group stops working."""
+    _require(actor, permissions.EVENTS_MANAGE, quota.event.owner_unit)
+    days = leader_link_days() if days is None else days
+    if not 1 <= days <= 366:
+        raise ValidationError({"days": _("Choose between 1 and 366 days.")})
+    quota = Quota.objects.select_for_update().select_related("event").get(pk=quota.pk)
+    now = timezone.now()
+    if quota.event.ends_at <= now:
+        raise ValidationError(_("This event is over: its links cannot be issued again."))
+    quota.link_version += 1
+    quota.link_revoked = False
+    quota.link_issued_at = now
+    quota.link_expires_at = now + timedelta(days=days)
+    quota.save(update_fields=["link_version", "link_revoked", "link_issued_at", "link_expires_at"])
+    audit_record(
+        actor=actor, verb="quota.link_issued", obj=quota.event, unit=quota.event.owner_unit,
+        detail={"quota": quota.pk, "days": days},
+    )  # fmt: skip
+    return quota
 
 
 @transaction.atomic

@@ -56,6 +56,7 @@ def message_render(row: EventMessage) -> tuple[str, str]:
             EventMessage.Kind.PROMOTED: _("A place opened up for you: %(title)s"),
             EventMessage.Kind.REMINDER: _("Reminder: %(title)s"),
             EventMessage.Kind.CANCELLED: _("Your place is cancelled: %(title)s"),
+            EventMessage.Kind.UPDATED: _("New time: %(title)s"),
         }
         openings: dict[str, str] = {
             EventMessage.Kind.CONFIRMATION: _("Your place is confirmed."),
@@ -68,7 +69,14 @@ def message_render(row: EventMessage) -> tuple[str, str]:
             EventMessage.Kind.CANCELLED: _(
                 "Your place is cancelled. Thank you for letting us know."
             ),
+            EventMessage.Kind.UPDATED: _(
+                "The time has changed. Here is the new time; your place is kept."
+            ),
         }
+        if row.kind == EventMessage.Kind.UPDATED and rsvp.status == RSVP.Status.WAITLIST:
+            openings[row.kind] = _(
+                "The time has changed. Here is the new time; you are still on the waitlist."
+            )
         subject = subjects.get(row.kind, _("About %(title)s")) % {"title": title}
         lines = [
             _("Hello {first_name},"),

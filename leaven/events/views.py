@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,10 +24,12 @@ from leaven.core import access, permissions
 from leaven.core.forms import form_add_errors
 from leaven.core.models import OrgUnit
 from leaven.core.selectors import unit_list_for_actor
-from leaven.events import ics, selectors, services, tokens
+from leaven.events import charts, ics, selectors, services, tokens
 from leaven.events.forms import (
+    EventEditForm,
     EventForm,
     LeaderAddForm,
+    LinkIssueForm,
     QuotaForm,
     RSVPForm,
     ShiftForm,
@@ -151,8 +154,16 @@ def rsvp_cancel(request: HttpRequest, token: str) -> HttpResponse:
 def leader(request: HttpRequest, token: str) -> HttpResponse:
     """A circle leader's page for their group's seats, opened from a signed link. It shows
     this group's seats and nothing of any other group's."""
-    quota = selectors.quota_from_leader_token(token=token)
+    link = selectors.leader_link(token=token)
+    quota = link.quota
     event = quota.event
+    if not link.is_open:
+        return render(
+            request,
+            "events/leader_closed.html",
+            {"event": event, "title": event.title(_lang()), "state": link.state},
+            status=410,
+        )
     members = [(p.pk, p.display_name) for p in selectors.quota_members_to_seat(quota=quota)]
     form = LeaderAddForm(request.POST or None, members=members, initial={"language": _lang()})
     status = 200
@@ -249,7 +260,13 @@ def event_create(request: HttpRequest) -> HttpResponse:
     ]
     if not units:
         raise Http404
-    form = EventForm(request.POST or None, units=units)
+    host_units, host_partners = selectors.host_choices(actor=user)
+    form = EventForm(
+        request.POST or None,
+        units=units,
+        co_hosts=[(u.pk, u.name) for u in host_units],
+        partners=[(p.pk, p.name) for p in host_partners],
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = unit_list_for_actor(actor=user, permission=permissions.EVENTS_MANAGE).get(
@@ -271,9 +288,13 @@ def event_create(request: HttpRequest) -> HttpResponse:
                 time_zone=zone,
                 address=data["address"],
                 online_url=data["online_url"],
+                latitude=data.get("latitude"),
+                longitude=data.get("longitude"),
                 capacity=data["capacity"],
                 is_mobilization=data["is_mobilization"],
                 release_at=in_zone(data["release_at"], zone) if data["release_at"] else None,
+                co_host_units=_picked(host_units, data.get("co_host_units")),
+                partners=_picked(host_partners, data.get("partners")),
             )
         except ValidationError as error:
             form_add_errors(form, error)
@@ -281,6 +302,168 @@ def event_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Event created."))
             return redirect("events:event_detail", pk=event.pk)
     return render(request, "events/event_form.html", {"form": form})
+
+
+def _picked(choices: list[Any], ids: list[int] | None) -> list[Any]:
+    """The records picked on a form, among those it offered."""
+    wanted = set(ids or [])
+    return [c for c in choices if c.pk in wanted]
+
+
+def _local(moment: Any, zone: str) -> Any:
+    return timezone.localtime(moment, ZoneInfo(zone)).replace(tzinfo=None) if moment else None
+
+
+@login_required
+def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change an event and its shifts; people are told of a new time once."""
+    user = request.user
+    event = selectors.event_get_for_actor(actor=user, pk=pk, permission=permissions.EVENTS_MANAGE)
+    zone = event.time_zone
+    host_units, host_partners = selectors.host_choices(actor=user, event=event)
+    initial = {
+        name: getattr(event, name)
+        for name in (
+            "title_en", "title_es", "description_en", "description_es", "kind", "visibility",
+            "status", "address", "online_url", "latitude", "longitude", "capacity",
+        )
+    }  # fmt: skip
+    initial.update(
+        starts_at=_local(event.starts_at, zone),
+        ends_at=_local(event.ends_at, zone),
+        release_at=_local(event.release_at, zone),
+        co_host_units=[u.pk for u in event.co_host_units.all()],
+        partners=[p.pk for p in event.partners.all()],
+    )
+    data = request.POST if request.method == "POST" else None
+    form = EventEditForm(
+        data,
+        event=event,
+        initial=initial,
+        co_hosts=[(u.pk, u.name) for u in host_units],
+        partners=[(p.pk, p.name) for p in host_partners],
+    )
+    language = _lang()
+    shift_forms = [
+        (
+            shift,
+            shift.label(language),
+            ShiftForm(
+                data,
+                prefix=f"shift-{shift.pk}",
+                initial={
+                    "label_en": shift.label_en,
+                    "label_es": shift.label_es,
+                    "starts_at": _local(shift.starts_at, zone),
+                    "ends_at": _local(shift.ends_at, zone),
+                    "capacity": shift.capacity,
+                },
+            ),
+        )
+        for shift in event.shifts.all()
+    ]
+    status = 200
+    if request.method == "POST":
+        valid = form.is_valid()
+        valid = all([sf.is_valid() for _s, _l, sf in shift_forms]) and valid
+        if valid:
+            d = form.cleaned_data
+            changes = [
+                services.ShiftChange(
+                    shift_id=shift.pk,
+                    label_en=sf.cleaned_data["label_en"],
+                    label_es=sf.cleaned_data["label_es"],
+                    starts_at=in_zone(sf.cleaned_data["starts_at"], zone),
+                    ends_at=in_zone(sf.cleaned_data["ends_at"], zone),
+                    capacity=sf.cleaned_data["capacity"],
+                )
+                for shift, _label, sf in shift_forms
+            ]
+            try:
+                services.event_update(
+                    actor=user,
+                    event=event,
+                    title_en=d["title_en"],
+                    title_es=d["title_es"],
+                    description_en=d["description_en"],
+                    description_es=d["description_es"],
+                    kind=d["kind"],
+                    visibility=d["visibility"],
+                    status=d["status"],
+                    starts_at=in_zone(d["starts_at"], zone),
+                    ends_at=in_zone(d["ends_at"], zone),
+                    address=d["address"],
+                    online_url=d["online_url"],
+                    latitude=d.get("latitude"),
+                    longitude=d.get("longitude"),
+                    capacity=d["capacity"],
+                    release_at=(in_zone(d["release_at"], zone) if d.get("release_at") else None),
+                    co_host_units=(
+                        _picked(host_units, d.get("co_host_units"))
+                        if "co_host_units" in form.fields
+                        else None
+                    ),
+                    partners=(
+                        _picked(host_partners, d.get("partners"))
+                        if "partners" in form.fields
+                        else None
+                    ),
+                    shifts=changes,
+                )
+            except ValidationError as error:
+                form_add_errors(form, error)
+            else:
+                messages.success(request, _("Event saved."))
+                return redirect("events:event_detail", pk=event.pk)
+        status = 400
+    return render(
+        request,
+        "events/event_edit.html",
+        {
+            "event": event,
+            "title": event.title(language),
+            "form": form,
+            "shift_forms": shift_forms,
+            "zone": zone,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def quota_link(request: HttpRequest, pk: int, quota_pk: int) -> HttpResponse:
+    """Revoke a group leader's link, or issue a new one (the old one stops working)."""
+    user = request.user
+    event = selectors.event_get_for_actor(actor=user, pk=pk, permission=permissions.EVENTS_MANAGE)
+    quota = selectors.quota_get_for_actor(actor=user, event=event, pk=quota_pk)
+    action = request.POST.get("action")
+    try:
+        if action == "revoke":
+            services.quota_link_revoke(actor=user, quota=quota)
+            messages.success(
+                request,
+                _("The link for %(group)s no longer works.") % {"group": quota.holder_name},
+            )
+        elif action == "issue":
+            form = LinkIssueForm(request.POST, prefix=f"link-{quota.pk}")
+            if not form.is_valid():
+                for error_list in form.errors.values():
+                    for text in error_list:
+                        messages.error(request, str(text))
+            else:
+                services.quota_link_issue(actor=user, quota=quota, days=form.cleaned_data["days"])
+                messages.success(
+                    request,
+                    _("A new link for %(group)s is ready; the old one no longer works.")
+                    % {"group": quota.holder_name},
+                )
+        else:
+            raise Http404
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    return redirect(reverse("events:event_detail", args=[event.pk]) + "#quotas-h")
 
 
 def _holders(event: Event) -> list[tuple[str, str]]:
@@ -307,7 +490,26 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         selectors.mobilization_dashboard(actor=user, event=event) if event.is_mobilization else []
     ):
         if row.quota is not None:
-            quotas.append((row, tokens.make(tokens.LEADER, row.quota.pk)))
+            quota = row.quota
+            state = (
+                selectors.LINK_REVOKED
+                if quota.link_revoked
+                else selectors.LINK_EXPIRED
+                if timezone.now() >= quota.link_closes_at
+                else selectors.LINK_OPEN
+            )
+            quotas.append(
+                {
+                    "row": row,
+                    "token": tokens.leader(quota) if state == selectors.LINK_OPEN else "",
+                    "state": state,
+                    "closes_at": quota.link_closes_at,
+                    "issue_form": LinkIssueForm(
+                        prefix=f"link-{quota.pk}",
+                        initial={"days": services.leader_link_days()},
+                    ),
+                }
+            )
     context = {
         "event": event,
         "title": event.title(language),
@@ -531,8 +733,28 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     event = selectors.event_get_for_actor(actor=user, pk=pk)
     rows = selectors.mobilization_dashboard(actor=user, event=event)
+    history = selectors.seat_history(actor=user, event=event)
+    now = timezone.now()
+    moments = [at for series in history for at, _n in series.points]
+    start = min([*moments, event.created_at])
+    end = min(max([now, *moments]), event.ends_at) if moments else now
+    end = max(end, start)
+    pool = _("Shared pool")
+    charts_ = [
+        (
+            series.name or pool,
+            charts.seats_chart(
+                series,
+                start=start,
+                end=end,
+                time_zone=event.time_zone,
+                label=series.name or pool,
+            ),
+        )
+        for series in history
+    ]
     return render(
         request,
         "events/dashboard.html",
-        {"event": event, "title": event.title(_lang()), "rows": rows},
+        {"event": event, "title": event.title(_lang()), "rows": rows, "charts": charts_},
     )

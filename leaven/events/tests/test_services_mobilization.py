@@ -157,3 +157,117 @@ def test_roster_export_is_formula_safe_and_audited(bus, admin, contact):
     )
     assert "'=HYPERLINK(1)" in data
     assert AuditEvent.objects.filter(verb="event.roster_exported", object_id=str(event.pk)).exists()
+
+
+# Leader links ---------------------------------------------------------------------------
+
+
+def test_leader_link_expires_at_its_days_or_the_event_end(bus, admin, tree, settings):
+    """A group's link works for the configured days, and never past the event's end."""
+    from leaven.events import selectors, tokens
+
+    event, circle, _parish = bus
+    token = tokens.leader(circle)
+    assert selectors.leader_link(token=token).is_open
+    assert circle.link_closes_at == event.ends_at
+    after_end = event.ends_at + timedelta(minutes=1)
+    assert selectors.leader_link(token=token, now=after_end).state == "expired"
+    settings.LEAVEN_EVENTS_LEADER_LINK_DAYS = 1
+    short = services.quota_add(actor=admin, event=event, unit=tree.committee_a, seats=1)
+    assert short.link_closes_at < event.ends_at
+    later = timezone.now() + timedelta(days=1, minutes=1)
+    assert selectors.leader_link(token=tokens.leader(short), now=later).state == "expired"
+    assert selectors.leader_link(token=tokens.leader(short)).is_open
+
+
+def test_revoke_then_issue_a_new_link(bus, admin):
+    """Revoking stops the link at once; a new link works and the revoked one stays dead;
+    both are audited with ids only."""
+    from leaven.core.models import AuditEvent
+    from leaven.events import selectors, tokens
+
+    _event, circle, _parish = bus
+    first = tokens.leader(circle)
+    circle = services.quota_link_revoke(actor=admin, quota=circle)
+    assert selectors.leader_link(token=first).state == "revoked"
+    circle = services.quota_link_issue(actor=admin, quota=circle, days=3)
+    second = tokens.leader(circle)
+    assert selectors.leader_link(token=second).is_open
+    assert selectors.leader_link(token=first).state == "revoked"
+    assert circle.link_expires_at is not None
+    assert circle.link_expires_at - circle.link_issued_at == timedelta(days=3)
+    verbs = list(
+        AuditEvent.objects.filter(verb__startswith="quota.link")
+        .order_by("pk")
+        .values_list("verb", "detail")
+    )
+    assert verbs == [
+        ("quota.link_revoked", {"quota": circle.pk}),
+        ("quota.link_issued", {"quota": circle.pk, "days": 3}),
+    ]
+
+
+def test_issuing_a_link_checks_the_days_the_event_and_the_actor(bus, admin, outsider):
+    from django.http import Http404
+
+    from leaven.events import selectors, tokens
+
+    event, circle, _parish = bus
+    with pytest.raises(ValidationError):
+        services.quota_link_issue(actor=admin, quota=circle, days=0)
+    with pytest.raises(ValidationError):
+        services.quota_link_issue(actor=outsider, quota=circle)
+    with pytest.raises(ValidationError):
+        services.quota_link_revoke(actor=outsider, quota=circle)
+    assert selectors.leader_link(token=tokens.leader(circle)).is_open
+    Quota.objects.filter(pk=circle.pk).update(link_version=1)
+    forged = tokens.leader(Quota(pk=circle.pk, link_version=5))
+    with pytest.raises(Http404):
+        selectors.leader_link(token=forged)
+    event.ends_at = timezone.now() - timedelta(minutes=1)
+    event.starts_at = event.ends_at - timedelta(hours=1)
+    event.save()
+    with pytest.raises(ValidationError):
+        services.quota_link_issue(actor=admin, quota=circle)
+
+
+# Seats over time ------------------------------------------------------------------------
+
+
+def test_seat_history_follows_fills_frees_and_the_waitlist(bus, contact, admin, tree):
+    """Each change of seats filled in a group leaves one note; a cancelled pool seat
+    moves the waitlist up, so the pool's line stays level."""
+    from leaven.events import selectors
+    from leaven.events.models import SeatLog
+
+    event, circle, parish = bus
+    first = services.quota_seat_fill(quota=circle, contact=contact(email="a@example.org"))
+    services.quota_seat_fill(quota=circle, contact=contact(email="b@example.org"))
+    services.quota_seat_free(quota=circle, rsvp=first)
+    pool_a = services.rsvp_submit(event=event, contact=contact(email="p@example.org"))
+    services.rsvp_submit(event=event, contact=contact(email="q@example.org"))  # waitlist
+    services.rsvp_cancel(rsvp=pool_a)
+    history = {s.name or "pool": s for s in selectors.seat_history(actor=admin, event=event)}
+    assert [n for _at, n in history[circle.holder_name].points] == [0, 1, 2, 1]
+    assert [n for _at, n in history["pool"].points] == [0, 1]
+    assert [n for _at, n in history[parish.holder_name].points] == [0]
+    assert history[circle.holder_name].held == 3
+    assert SeatLog.objects.filter(quota=circle).count() == 4
+
+
+def test_seat_history_without_notes_comes_from_the_rsvps(bus, contact, admin, outsider):
+    """Seats filled before notes were kept are drawn from the RSVPs holding them; an
+    outsider gets 404."""
+    from django.http import Http404
+
+    from leaven.events import selectors
+    from leaven.events.models import SeatLog
+
+    event, circle, _parish = bus
+    services.quota_seat_fill(quota=circle, contact=contact(email="a@example.org"))
+    services.quota_seat_fill(quota=circle, contact=contact(email="b@example.org"))
+    SeatLog.objects.all().delete()
+    history = selectors.seat_history(actor=admin, event=event)
+    assert [n for _at, n in history[0].points] == [1, 2]
+    with pytest.raises(Http404):
+        selectors.seat_history(actor=outsider, event=event)

@@ -130,3 +130,167 @@ def test_outsider_cannot_cancel_the_event(client_for, outsider, event):
     assert response.status_code == 404
     event.refresh_from_db()
     assert event.status == "scheduled"
+
+
+# Editing --------------------------------------------------------------------------------
+
+
+def _edit_data(event, **changes):
+    data = {
+        "title_en": event.title_en, "title_es": event.title_es,
+        "description_en": "", "description_es": "", "kind": event.kind,
+        "visibility": event.visibility, "status": event.status,
+        "starts_at": "2026-12-03T19:00", "ends_at": "2026-12-03T21:00",
+        "address": "", "online_url": "", "latitude": "", "longitude": "",
+        "capacity": event.capacity, "release_at": "",
+    }  # fmt: skip
+    data.update(changes)
+    return data
+
+
+def test_edit_page_saves_times_in_the_events_zone_and_tells_people_once(
+    client_for, coordinator, make_event, contact
+):
+    """Saving a new time reads it in the event's zone and leaves one new-time message for
+    each person; the page shows the event's current values first."""
+    from leaven.events.models import EventMessage
+
+    event = make_event(capacity=5)
+    rsvp = services.rsvp_submit(event=event, contact=contact())
+    c = client_for(coordinator)
+    url = reverse("events:event_edit", args=[event.pk])
+    page = c.get(url).content.decode()
+    assert 'value="Taller Conozca Sus Derechos"' in page
+    data = _edit_data(event, title_es="Taller de derechos", capacity=8)
+    assert c.post(url, data).status_code == 302
+    assert c.post(url, data).status_code == 302
+    event.refresh_from_db()
+    assert event.starts_at.isoformat().startswith("2026-12-04T01:00")
+    assert (event.title_es, event.capacity) == ("Taller de derechos", 8)
+    updates = EventMessage.objects.filter(rsvp=rsvp, kind="updated", state="pending")
+    assert updates.count() == 1
+
+
+def test_edit_bad_input_keeps_what_was_typed(client_for, coordinator, make_event):
+    """An end before the start is refused beside the field, in Spanish, keeping the title."""
+    event = make_event()
+    c = client_for(coordinator)
+    response = c.post(
+        reverse("events:event_edit", args=[event.pk]),
+        _edit_data(event, title_en="Renamed", ends_at="2026-12-03T18:00"),
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'value="Renamed"' in page
+    assert "El final debe ser después del inicio." in page
+    event.refresh_from_db()
+    assert event.title_en == "Know Your Rights training"
+
+
+def test_edit_shifts_and_co_hosts(client_for, coordinator, make_event, admin, tree):
+    """Shifts are edited on the same page; co-hosts offered are units the coordinator
+    organizes, never another committee."""
+    from datetime import timedelta
+
+    event = make_event()
+    shift = services.shift_add(
+        actor=admin, event=event, label_en="Morning", starts_at=event.starts_at,
+        ends_at=event.starts_at + timedelta(hours=1),
+    )  # fmt: skip
+    c = client_for(coordinator)
+    url = reverse("events:event_edit", args=[event.pk])
+    page = c.get(url).content.decode()
+    assert tree.circle_a.name in page and tree.committee_b.name not in page
+    prefix = f"shift-{shift.pk}-"
+    data = _edit_data(event, co_host_units=[tree.circle_a.pk])
+    data |= {
+        prefix + "label_en": "Morning", prefix + "label_es": "Mañana",
+        prefix + "starts_at": "2026-12-03T19:00", prefix + "ends_at": "2026-12-03T20:00",
+        prefix + "capacity": 4,
+    }  # fmt: skip
+    assert c.post(url, data).status_code == 302
+    shift.refresh_from_db()
+    assert (shift.label_es, shift.capacity) == ("Mañana", 4)
+    assert list(event.co_host_units.all()) == [tree.circle_a]
+    data["co_host_units"] = [tree.committee_b.pk]
+    assert c.post(url, data).status_code == 400
+
+
+def test_create_with_co_hosts_and_partners(client_for, coordinator, tree):
+    from leaven.people.models import PartnerOrganization
+
+    partner = PartnerOrganization.objects.create(
+        owner_unit=tree.committee_a, name="Parish", sector="faith"
+    )
+    response = client_for(coordinator).post(
+        reverse("events:event_create"),
+        {
+            "title_en": "March", "owner_unit": tree.committee_a.pk, "kind": "action",
+            "visibility": "public", "starts_at": "2026-12-03T19:00",
+            "ends_at": "2026-12-03T21:00", "capacity": 0,
+            "co_host_units": [tree.circle_a.pk], "partners": [partner.pk],
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    event = Event.objects.get()
+    assert list(event.co_host_units.all()) == [tree.circle_a]
+    assert list(event.partners.all()) == [partner]
+
+
+@pytest.mark.parametrize("user", ["outsider", "captain"])
+def test_outsider_and_captain_get_404_on_edit(client_for, request, event, user):
+    """Only those who manage the event's unit may edit it: others get 404, and nothing
+    changes."""
+    c = client_for(request.getfixturevalue(user))
+    url = reverse("events:event_edit", args=[event.pk])
+    assert c.get(url).status_code == 404
+    assert c.post(url, _edit_data(event, title_en="Taken over")).status_code == 404
+    event.refresh_from_db()
+    assert event.title_en != "Taken over"
+
+
+# Leader links ---------------------------------------------------------------------------
+
+
+def test_organizer_revokes_and_reissues_a_leader_link(client_for, coordinator, event, admin, tree):
+    from leaven.events import tokens
+    from leaven.events.models import Quota
+
+    quota = services.quota_add(actor=admin, event=event, unit=tree.circle_a, seats=2)
+    old = tokens.leader(quota)
+    c = client_for(coordinator)
+    url = reverse("events:quota_link", args=[event.pk, quota.pk])
+    c.post(url, {"action": "revoke"})
+    assert "Link revoked" in c.get(reverse("events:event_detail", args=[event.pk])).content.decode()
+    assert c.get(reverse("events:leader", args=[old])).status_code == 410
+    c.post(url, {"action": "issue", f"link-{quota.pk}-days": "5"})
+    quota = Quota.objects.get(pk=quota.pk)
+    assert not quota.link_revoked
+    assert c.get(reverse("events:leader", args=[tokens.leader(quota)])).status_code == 200
+    assert c.get(reverse("events:leader", args=[old])).status_code == 410
+
+
+def test_outsider_cannot_revoke_a_leader_link(client_for, outsider, event, admin, tree):
+    from leaven.events.models import Quota
+
+    quota = services.quota_add(actor=admin, event=event, unit=tree.circle_a, seats=2)
+    response = client_for(outsider).post(
+        reverse("events:quota_link", args=[event.pk, quota.pk]), {"action": "revoke"}
+    )
+    assert response.status_code == 404
+    assert not Quota.objects.get(pk=quota.pk).link_revoked
+
+
+def test_dashboard_draws_seats_over_time(client_for, coordinator, event, admin, tree, contact):
+    """One SVG chart per group and the pool, described in words for screen readers."""
+    quota = services.quota_add(actor=admin, event=event, unit=tree.circle_a, seats=2)
+    services.quota_seat_fill(quota=quota, contact=contact(given_name="Ana"))
+    page = (
+        client_for(coordinator)
+        .get(reverse("events:mobilization_dashboard", args=[event.pk]))
+        .content.decode()
+    )
+    assert page.count('<svg class="ev-chart"') == 2
+    assert f"{tree.circle_a.name}: 1 of 2 seats filled" in page
+    assert "style=" not in page.split("<main")[1]

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from leaven.events import services, tokens
 from leaven.events.models import RSVP
@@ -151,7 +152,7 @@ def bus(make_event, admin, tree):
 
 def test_leader_fills_a_seat(client, bus):
     _event, mine, _theirs = bus
-    url = reverse("events:leader", args=[tokens.make(tokens.LEADER, mine.pk)])
+    url = reverse("events:leader", args=[tokens.leader(mine)])
     response = client.post(url, {"action": "add", "given_name": "Rafa", "language": "es"})
     assert response.status_code == 302
     assert services.quota_used(mine) == 1
@@ -161,7 +162,7 @@ def test_outsider_leader_link_cannot_see_or_change_another_circles_seats(client,
     """A leader's link shows only their own seats, and cannot free another circle's."""
     _event, mine, theirs = bus
     other = services.quota_seat_fill(quota=theirs, contact=contact(given_name="Zacarías"))
-    url = reverse("events:leader", args=[tokens.make(tokens.LEADER, mine.pk)])
+    url = reverse("events:leader", args=[tokens.leader(mine)])
     page = client.get(url).content.decode()
     assert "Zacarías" not in page
     response = client.post(url, {"action": "free", "rsvp": other.pk})
@@ -174,9 +175,36 @@ def test_outsider_leader_link_cannot_see_or_change_another_circles_seats(client,
 
 def test_leader_cannot_overfill(client, bus):
     _event, mine, _theirs = bus
-    url = reverse("events:leader", args=[tokens.make(tokens.LEADER, mine.pk)])
+    url = reverse("events:leader", args=[tokens.leader(mine)])
     for n in range(3):
         client.post(url, {"action": "add", "given_name": f"P{n}", "language": "en"})
     response = client.post(url, {"action": "add", "given_name": "Extra", "language": "en"})
     assert services.quota_used(mine) == 3
     assert "Extra" not in response.content.decode().split("seats-h")[1].split("add-h")[0]
+
+
+def test_a_revoked_link_says_so_in_the_leaders_language(client, bus, admin):
+    """A revoked link answers 410 with words in Spanish for a Spanish browser, and refuses
+    to fill a seat."""
+    _event, mine, _theirs = bus
+    url = reverse("events:leader", args=[tokens.leader(mine)])
+    services.quota_link_revoke(actor=admin, quota=mine)
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 410
+    assert "Este enlace ya no funciona" in response.content.decode()
+    response = client.post(url, {"action": "add", "given_name": "Rafa", "language": "es"})
+    assert response.status_code == 410
+    assert services.quota_used(mine) == 0
+
+
+def test_an_expired_link_says_so(client, bus, settings):
+    """A link past its days answers 410 and says it expired."""
+    from datetime import timedelta
+
+    from leaven.events.models import Quota
+
+    _event, mine, _theirs = bus
+    Quota.objects.filter(pk=mine.pk).update(link_expires_at=timezone.now() - timedelta(minutes=1))
+    response = client.get(reverse("events:leader", args=[tokens.leader(mine)]))
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode()

@@ -18,7 +18,7 @@ def test_circle_leader_fills_seats(new_context, make_event, make_person, admin, 
     event = make_event(title_en="Bus to the capitol", capacity=10, is_mobilization=True)
     quota = services.quota_add(actor=admin, event=event, unit=tree.circle_a, seats=3)
     page = new_context(**PHONE).new_page()
-    page.goto(f"/e/lead/{tokens.make(tokens.LEADER, quota.pk)}/")
+    page.goto(f"/e/lead/{tokens.leader(quota)}/")
     expect(page.locator("#seats-left")).to_have_text("3")
     assert_fits_a_phone(page)
 
