@@ -5,3 +5,8 @@ class CanvassConfig(AppConfig):
     name = "leaven.canvass"
     label = "canvass"
     verbose_name = "Canvassing"
+
+    def ready(self) -> None:
+        from leaven.canvass import conditions
+
+        conditions.register()
