@@ -11,6 +11,9 @@ Figures:
                            with the ratio to the anchor:
                            smtplib sending the same number of messages on one connection,
                            no database (the ceiling set by the SMTP server and the machine)
+- broadcast.deliver.ceiling the same smtplib loop over CONNECTIONS connections at once, no
+                           database: the most the server and machine allow; .ratio is the
+                           worker's rate over it
 
 The people database is generated with `leaven demo` and cached in bench/out/.
 """
@@ -100,6 +103,32 @@ def _smtp_anchor(host: str, port: int, n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
+def _smtp_ceiling(host: str, port: int, n: int, connections: int) -> float:
+    """smtplib over `connections` connections at once (one thread each), no database: what
+    the server and the machine allow with as many connections as the worker uses."""
+    import threading
+
+    message = EmailMessage()
+    message["From"] = "bench@example.org"
+    message["To"] = "someone@example.org"
+    message["Subject"] = "Asamblea el sábado"
+    message.set_content("Hola María, nos vemos en Pilsen.\n\n--\nhttps://example.org/m/u/x/")
+    data = message.as_bytes()
+
+    def lane() -> None:
+        with smtplib.SMTP(host, port) as smtp:
+            for i in range(n // connections):
+                smtp.sendmail("bench@example.org", [f"p{i}@example.org"], data)
+
+    threads = [threading.Thread(target=lane) for _ in range(connections)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return (n // connections * connections) / (time.perf_counter() - started)
+
+
 def _prepare(people: int, seed: int) -> Path:
     from bench.people import _configure
 
@@ -177,6 +206,7 @@ def run(*, people: int = DEFAULT_PEOPLE, seed: int = 1, iterations: int = 1) -> 
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         settings.EMAIL_USE_TLS = False
         transport = EmailTransport()
+        services.delivery_warm_up()  # as the worker does at start, before it claims rows
         started = time.perf_counter()
         sent = handled = 0
         while True:
@@ -194,6 +224,12 @@ def run(*, people: int = DEFAULT_PEOPLE, seed: int = 1, iterations: int = 1) -> 
         assert handled == len(keep) and sent == received, (handled, sent, received)
         rate = sent / seconds
         anchor = _smtp_anchor("127.0.0.1", port, len(keep))
+        ceiling = _smtp_ceiling("127.0.0.1", port, len(keep), CONNECTIONS)
+        emit(
+            "broadcast.deliver.ceiling", ceiling, "messages/s", connections=CONNECTIONS,
+            anchor="smtplib, CONNECTIONS connections, same server, no database",
+            ratio=round(rate / ceiling, 3),
+        )  # fmt: skip
         emit(
             "broadcast.deliver", rate, "messages/s", messages=sent, rows=handled,
             goal=DELIVER_GOAL, connections=CONNECTIONS,

@@ -16,8 +16,10 @@ DEFAULTS: dict[str, Any] = {
     "LEAVEN_ORG_NAME": "Leaven",
     "LEAVEN_ORG_CONTACT": "",
     "LEAVEN_SMS_FREQUENCY": "",
-    # email: "django" (settings.EMAIL_BACKEND) or "console"; sms: "twilio" or "console".
+    # email: "django" (settings.EMAIL_BACKEND), "anymail" or "console"; sms: "twilio" or "console".
     "LEAVEN_EMAIL_TRANSPORT": "django",
+    # With LEAVEN_EMAIL_TRANSPORT "anymail": the anymail backend to send through.
+    "LEAVEN_ANYMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
     "LEAVEN_SMS_TRANSPORT": "console",
     "TWILIO_ACCOUNT_SID": "",
     "TWILIO_AUTH_TOKEN": "",

@@ -11,6 +11,13 @@ from leaven.messaging.models import Channel
 from leaven.people.models import Stage
 
 LANGUAGE_CHOICES = [("en", _("English")), ("es", _("Spanish"))]
+MEMBERSHIP_STATUS_CHOICES = [
+    ("active", _("Active")),
+    ("grace", _("Grace period")),
+    ("lapsed", _("Lapsed")),
+    ("waived", _("Dues waived")),
+    ("pending", _("Pending")),
+]
 CONSENT_CHOICES = [
     ("", _("Anyone")),
     ("email", _("Subscribed to email")),
@@ -50,6 +57,27 @@ class SegmentForm(forms.Form):
         label=_("Wards"), required=False, help_text=_("Codes separated by commas.")
     )
     consent = forms.ChoiceField(label=_("Consent"), choices=CONSENT_CHOICES, required=False)
+    membership_status = forms.MultipleChoiceField(
+        label=_("Membership status"), choices=MEMBERSHIP_STATUS_CHOICES, required=False
+    )
+    tiers = forms.TypedMultipleChoiceField(label=_("Membership tier"), coerce=int, required=False)
+    paid_since = forms.DateField(
+        label=_("Paid dues on or after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    rsvp_events = forms.TypedMultipleChoiceField(
+        label=_("Said they will come to any of these events"), coerce=int, required=False
+    )
+    attended_events = forms.TypedMultipleChoiceField(
+        label=_("Came to any of these events"), coerce=int, required=False
+    )
+    attended_within_days = forms.IntegerField(
+        label=_("Came to any event in the last … days"),
+        min_value=1,
+        max_value=3660,
+        required=False,
+    )
     exclude_tags = forms.TypedMultipleChoiceField(
         label=_("But not with these tags"), coerce=int, required=False
     )
@@ -59,6 +87,8 @@ class SegmentForm(forms.Form):
         *args: Any,
         units: list[tuple[int, str]],
         tags: list[tuple[int, str]],
+        tiers: list[tuple[int, str]] | None = None,
+        events: list[tuple[int, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +96,20 @@ class SegmentForm(forms.Form):
         self.fields["units"].choices = units  # type: ignore[attr-defined]
         self.fields["tags"].choices = tags  # type: ignore[attr-defined]
         self.fields["exclude_tags"].choices = tags  # type: ignore[attr-defined]
-        for name in ("units", "tags", "stages", "languages", "exclude_tags"):
+        self.fields["tiers"].choices = tiers or []  # type: ignore[attr-defined]
+        self.fields["rsvp_events"].choices = events or []  # type: ignore[attr-defined]
+        self.fields["attended_events"].choices = events or []  # type: ignore[attr-defined]
+        for name in (
+            "units",
+            "tags",
+            "stages",
+            "languages",
+            "membership_status",
+            "tiers",
+            "rsvp_events",
+            "attended_events",
+            "exclude_tags",
+        ):
             self.fields[name].widget = forms.CheckboxSelectMultiple(
                 choices=self.fields[name].choices  # type: ignore[attr-defined]
             )
@@ -84,6 +127,22 @@ class SegmentForm(forms.Form):
             codes = _codes(data.get(field) or "")
             if codes:
                 children.append({"kind": kind, "value": codes})
+        membership: dict[str, Any] = {}
+        if data.get("membership_status"):
+            membership["status"] = list(data["membership_status"])
+        if data.get("tiers"):
+            membership["tiers"] = list(data["tiers"])
+        if data.get("paid_since"):
+            membership["paid_since"] = data["paid_since"].isoformat()
+        if membership:
+            children.append({"kind": "membership", "value": membership})
+        for field, kind in (("rsvp_events", "event_rsvp"), ("attended_events", "event_attended")):
+            if data.get(field):
+                children.append({"kind": kind, "value": list(data[field])})
+        if data.get("attended_within_days"):
+            children.append(
+                {"kind": "attended_within_days", "value": int(data["attended_within_days"])}
+            )
         parts: list[dict[str, Any]] = []
         if children:
             parts.append({"op": data.get("match") or "and", "children": children})
@@ -109,6 +168,17 @@ def initial_from_conditions(tree: dict[str, Any]) -> dict[str, Any]:
                     initial[fields[kind]] = child.get("value")
                 elif kind in ("precinct", "ward"):
                     initial[kind + "s"] = ", ".join(child.get("value") or [])
+                elif kind == "membership":
+                    value = child.get("value") or {}
+                    initial["membership_status"] = value.get("status")
+                    initial["tiers"] = value.get("tiers")
+                    initial["paid_since"] = value.get("paid_since")
+                elif kind == "event_rsvp":
+                    initial["rsvp_events"] = child.get("value")
+                elif kind == "event_attended":
+                    initial["attended_events"] = child.get("value")
+                elif kind == "attended_within_days":
+                    initial["attended_within_days"] = child.get("value")
         elif part.get("kind") == "consent":
             initial["consent"] = part.get("value")
         elif part.get("op") == "not":
@@ -124,6 +194,13 @@ class BroadcastForm(forms.Form):
         label=_("Urgent alert (texts only: any hour, only to people with round-the-clock consent)"),
         required=False,
     )
+    event = forms.TypedChoiceField(
+        label=_("Event for the link"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Write {event_link} in the message where the event's public page goes."),
+    )
     subject_en = forms.CharField(label=_("Subject in English"), max_length=200, required=False)
     body_en = forms.CharField(
         label=_("Message in English"), widget=forms.Textarea(attrs={"rows": 6}), required=False
@@ -133,9 +210,19 @@ class BroadcastForm(forms.Form):
         label=_("Message in Spanish"), widget=forms.Textarea(attrs={"rows": 6}), required=False
     )
 
-    def __init__(self, *args: Any, segments: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        segments: list[tuple[int, str]],
+        events: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["segment"].choices = segments  # type: ignore[attr-defined]
+        self.fields["event"].choices = [  # type: ignore[attr-defined]
+            ("", _("No event")),
+            *(events or []),
+        ]
 
     def templates(self) -> dict[str, dict[str, str]]:
         data = self.cleaned_data

@@ -63,10 +63,20 @@ class Broadcast(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # {"en": {"subject": "...", "body": "..."}, "es": {...}}
     templates = models.JSONField(_("templates"), default=dict)
+    # The event whose public page {event_link} points to.
+    event = models.ForeignKey(
+        "events.Event",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("event"),
+    )
     urgent = models.BooleanField(_("urgent alert"), default=False)
     scheduled_at = models.DateTimeField(_("scheduled for"), null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     queued_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     recipient_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -93,6 +103,8 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("Failed")
         SUPPRESSED = "suppressed", _("Suppressed")
         HELD = "held", _("Held for quiet hours")
+        # Withdrawn before it went: its broadcast was cancelled.
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     class Kind(models.TextChoices):
         BROADCAST = "broadcast", _("Broadcast")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leaven.core.models import OrgUnit
@@ -102,6 +104,94 @@ def _consent(value: Any) -> Q:
     raise ValidationError(_("Unknown consent condition."))
 
 
+def _date(value: Any) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(_("A condition holds a date Leaven cannot read.")) from None
+
+
+MEMBERSHIP_STATUSES = ("pending", "active", "grace", "lapsed", "cancelled", "waived")
+
+
+def _membership(value: Any) -> Q:
+    """{"status": [...], "tiers": [tier ids], "paid_since": "YYYY-MM-DD"}: a membership that
+    meets every part given (one membership meets them all, not one part each)."""
+    from leaven.membership.models import DuesPayment, Membership
+
+    if not isinstance(value, dict):
+        raise ValidationError(_("The conditions are not in a form Leaven understands."))
+    filters = Q(person_id=OuterRef("pk"))
+    statuses = _strings(value.get("status") or [])
+    if any(status not in MEMBERSHIP_STATUSES for status in statuses):
+        raise ValidationError(_("A condition holds an unknown value."))
+    if statuses:
+        filters &= Q(status__in=statuses)
+    tiers = _ints(value.get("tiers") or [])
+    if tiers:
+        filters &= Q(tier_id__in=tiers)
+    if value.get("paid_since"):
+        paid = DuesPayment.objects.filter(
+            membership_id=OuterRef("pk"),
+            paid_on__gte=_date(value["paid_since"]),
+            amount_cents__gt=0,
+        )
+        return Q(Exists(Membership.objects.filter(filters).filter(Exists(paid))))
+    return Q(Exists(Membership.objects.filter(filters)))
+
+
+def _event_rsvp(value: Any) -> Q:
+    """Said they are going to (or are on the waitlist of) any of these events."""
+    from leaven.events.models import RSVP
+
+    return Q(
+        Exists(
+            RSVP.objects.filter(
+                person_id=OuterRef("pk"),
+                event_id__in=_ints(value),
+                status__in=[RSVP.Status.GOING, RSVP.Status.WAITLIST],
+            )
+        )
+    )
+
+
+def _event_attended(value: Any) -> Q:
+    """Came to (was checked in at) any of these events."""
+    from leaven.events.models import RSVP
+
+    return Q(
+        Exists(
+            RSVP.objects.filter(
+                person_id=OuterRef("pk"),
+                event_id__in=_ints(value),
+                attendance=RSVP.Attendance.ATTENDED,
+            )
+        )
+    )
+
+
+def _attended_within(value: Any) -> Q:
+    """Came to any event that started in the last N days."""
+    from leaven.events.models import RSVP
+
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(_("A condition holds an unknown value.")) from None
+    if not 1 <= days <= 3660:
+        raise ValidationError(_("Choose between 1 and 3,660 days."))
+    since = timezone.now() - timedelta(days=days)
+    return Q(
+        Exists(
+            RSVP.objects.filter(
+                person_id=OuterRef("pk"),
+                attendance=RSVP.Attendance.ATTENDED,
+                event__starts_at__gte=since,
+            )
+        )
+    )
+
+
 for _name, _builder in (
     ("units", _units),
     ("tags", _tags),
@@ -110,6 +200,10 @@ for _name, _builder in (
     ("precinct", _precinct),
     ("ward", _ward),
     ("consent", _consent),
+    ("membership", _membership),
+    ("event_rsvp", _event_rsvp),
+    ("event_attended", _event_attended),
+    ("attended_within_days", _attended_within),
 ):
     register_condition(_name, _builder)
 

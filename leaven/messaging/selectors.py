@@ -108,3 +108,45 @@ def person_texts(*, actor: Any, person: Person, limit: int = 20) -> QuerySet[Inb
     if not access.can(actor, permissions.MESSAGING_VIEW, person.owner_unit):
         return InboundMessage.objects.none()
     return InboundMessage.objects.filter(person=person).order_by("-received_at")[:limit]
+
+
+def linkable_events_for_actor(*, actor: Any, limit: int = 200) -> list[Any]:
+    """Public, not cancelled, upcoming events of the actor's units: the ones a broadcast's
+    {event_link} may point to."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leaven.events.models import Event
+
+    unit_ids = access.unit_ids_in_scope(actor, permissions.EVENTS_VIEW)
+    return list(
+        Event.objects.filter(
+            owner_unit_id__in=unit_ids,
+            visibility=Event.Visibility.PUBLIC,
+            ends_at__gte=timezone.now() - timedelta(days=1),
+        )
+        .exclude(status=Event.Status.CANCELLED)
+        .select_related("owner_unit")
+        .order_by("starts_at", "pk")[:limit]
+    )
+
+
+def segment_events_for_actor(*, actor: Any, days_back: int = 400, limit: int = 300) -> list[Any]:
+    """Events of the actor's units from the last `days_back` days on, newest first: the ones
+    segment conditions may name."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leaven.events.models import Event
+
+    unit_ids = access.unit_ids_in_scope(actor, permissions.EVENTS_VIEW)
+    return list(
+        Event.objects.filter(
+            owner_unit_id__in=unit_ids,
+            starts_at__gte=timezone.now() - timedelta(days=days_back),
+        )
+        .select_related("owner_unit")
+        .order_by("-starts_at", "-pk")[:limit]
+    )

@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "leaven.messaging.unsubscribe"
 MERGE_FIELDS = ("{first_name}", "{committee}")
+EVENT_LINK = "{event_link}"
 INSERT_BATCH = 5000
 
 
@@ -82,7 +83,39 @@ def _check_segment(actor: Any, owner_unit: OrgUnit, name: str, conditions: Any) 
     allowed = access.unit_ids_in_scope(actor, permissions.MESSAGING_SEND)
     if not unit_ids <= allowed:
         raise ValidationError(_("A unit in the conditions is outside your units."))
+    _check_linked_records(actor, conditions)
     return name
+
+
+def _nodes(tree: Any) -> list[dict[str, Any]]:
+    if not isinstance(tree, dict):
+        return []
+    if "kind" in tree:
+        return [tree]
+    return [node for child in tree.get("children") or [] for node in _nodes(child)]
+
+
+def _check_linked_records(actor: Any, conditions: Any) -> None:
+    """Events and tiers named in conditions must be ones the actor may see."""
+    from leaven.events.models import Event
+    from leaven.membership.selectors import tiers_visible
+
+    event_ids: set[int] = set()
+    tier_ids: set[int] = set()
+    for node in _nodes(conditions):
+        if node.get("kind") in ("event_rsvp", "event_attended"):
+            event_ids |= {int(v) for v in node.get("value") or []}
+        elif node.get("kind") == "membership" and isinstance(node.get("value"), dict):
+            tier_ids |= {int(v) for v in node["value"].get("tiers") or []}
+    if event_ids:
+        scope = access.unit_ids_in_scope(actor, permissions.EVENTS_VIEW)
+        seen = Event.objects.filter(pk__in=event_ids, owner_unit_id__in=scope).count()
+        if seen != len(event_ids):
+            raise ValidationError(_("An event in the conditions is not one of yours."))
+    if tier_ids:
+        seen = tiers_visible(actor=actor).filter(pk__in=tier_ids).count()
+        if seen != len(tier_ids):
+            raise ValidationError(_("A membership tier in the conditions is not one of yours."))
 
 
 def _unit_ids(tree: Any) -> set[int]:
@@ -138,8 +171,36 @@ def pick_template(
     return fallback, {"subject": "", "body": ""}
 
 
-def render(text: str, *, first_name: str, committee: str) -> str:
-    return text.replace("{first_name}", first_name).replace("{committee}", committee)
+def render(text: str, *, first_name: str, committee: str, event_link: str = "") -> str:
+    text = text.replace("{first_name}", first_name).replace("{committee}", committee)
+    return text.replace(EVENT_LINK, event_link) if event_link else text
+
+
+def event_link(event: Any) -> str:
+    """The public address of an event's page (where people RSVP)."""
+    if event is None:
+        return ""
+    base = str(conf.get("LEAVEN_PUBLIC_URL")).rstrip("/")
+    return f"{base}{reverse('events:event_public', kwargs={'slug': event.slug})}"
+
+
+def _check_event(actor: Any, event: Any, templates: dict[str, dict[str, str]]) -> None:
+    """{event_link} needs a public event the sender may see; an event needs the link."""
+    from leaven.events.models import Event
+
+    uses_link = any(
+        EVENT_LINK in part for template in templates.values() for part in template.values()
+    )
+    if event is None:
+        if uses_link:
+            raise ValidationError({"event": _("Choose the event that {event_link} points to.")})
+        return
+    if not access.can(actor, permissions.EVENTS_VIEW, event.owner_unit):
+        raise ValidationError({"event": _("Choose one of your events.")})
+    if event.visibility != Event.Visibility.PUBLIC or event.status == Event.Status.CANCELLED:
+        raise ValidationError(
+            {"event": _("Only a public event that is not cancelled has a link anyone can open.")}
+        )
 
 
 def _check_templates(channel: str, templates: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -169,7 +230,9 @@ def broadcast_create(
     name: str,
     templates: dict[str, Any],
     urgent: bool = False,
+    event: Any = None,
 ) -> Broadcast:
+    """A draft. `event` (an events.Event) is where the merge field {event_link} points."""
     _require_send(actor, segment.owner_unit)
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Choose email or text message.")})
@@ -177,13 +240,16 @@ def broadcast_create(
         raise ValidationError({"urgent": _("Only text messages can be urgent alerts.")})
     if not name.strip():
         raise ValidationError({"name": _("Give the broadcast a name.")})
+    cleaned = _check_templates(channel, templates)
+    _check_event(actor, event, cleaned)
     broadcast = Broadcast.objects.create(
         owner_unit=segment.owner_unit,
         segment=segment,
         channel=channel,
         name=name.strip(),
-        templates=_check_templates(channel, templates),
+        templates=cleaned,
         urgent=urgent,
+        event=event,
         created_by=actor,
     )
     audit_record(actor=actor, verb="broadcast.created", obj=broadcast, unit=broadcast.owner_unit)
@@ -199,6 +265,7 @@ def broadcast_update(
         raise ValidationError(_("This broadcast has already been sent or scheduled."))
     broadcast.name = name.strip() or broadcast.name
     broadcast.templates = _check_templates(broadcast.channel, templates)
+    _check_event(actor, broadcast.event, broadcast.templates)
     broadcast.urgent = urgent and broadcast.channel == Channel.SMS
     broadcast.save(update_fields=["name", "templates", "urgent"])
     audit_record(actor=actor, verb="broadcast.updated", obj=broadcast, unit=broadcast.owner_unit)
@@ -210,7 +277,11 @@ def broadcast_preview(*, broadcast: Broadcast, language: str) -> dict[str, str]:
     code, template = pick_template(
         broadcast.templates, language, unit_language(broadcast.owner_unit)
     )
-    sample = {"first_name": "María", "committee": broadcast.owner_unit.name}
+    sample = {
+        "first_name": "María",
+        "committee": broadcast.owner_unit.name,
+        "event_link": event_link(broadcast.event),
+    }
     return {
         "language": code,
         "subject": render(template.get("subject", ""), **sample),
@@ -295,9 +366,12 @@ def broadcast_queue(*, actor: Any, broadcast: Broadcast) -> int:
     committee = broadcast.owner_unit.name
     now = timezone.now()
     rendered: dict[str, tuple[str, str, str]] = {}
+    link = event_link(broadcast.event)
     for code in {r[4] for r in recipients} | {fallback}:
         chosen, template = pick_template(broadcast.templates, code, fallback)
-        rendered[code] = (chosen, template.get("subject", ""), template["body"])
+        # The event link is the same for everyone: filled in once, here.
+        subject_text = template.get("subject", "").replace(EVENT_LINK, link)
+        rendered[code] = (chosen, subject_text, template["body"].replace(EVENT_LINK, link))
     is_email = broadcast.channel == Channel.EMAIL
     table = OutboxMessage._meta.db_table
     columns = (
@@ -373,6 +447,46 @@ def broadcast_queue(*, actor: Any, broadcast: Broadcast) -> int:
     )
     _drain_on_commit(broadcast.channel)
     return len(recipients)
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    broadcast: Broadcast
+    withdrawn: int
+    already_sent: int
+
+
+@transaction.atomic
+def broadcast_cancel(*, actor: Any, broadcast: Broadcast) -> CancelResult:
+    """Cancel a scheduled broadcast, or stop one that is being delivered. Messages already
+    sent stay sent; every message not yet handed to a provider (waiting, held for quiet
+    hours, or waiting to be retried) is withdrawn in one statement. A message a worker is
+    handing to the provider at this moment (`sending`) is left to finish: it may already
+    have been accepted, and withdrawing it could not take it back."""
+    _require_send(actor, broadcast.owner_unit)
+    broadcast = Broadcast.objects.select_for_update().get(pk=broadcast.pk)
+    if broadcast.state not in (Broadcast.State.SCHEDULED, Broadcast.State.QUEUED):
+        raise ValidationError(_("Only a scheduled broadcast or one being sent can be cancelled."))
+    withdrawn = int(
+        OutboxMessage.objects.filter(
+            broadcast=broadcast,
+            state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.HELD],
+        ).update(state=OutboxMessage.State.WITHDRAWN, lease_until=None, error_code="cancelled")
+    )
+    already_sent = OutboxMessage.objects.filter(
+        broadcast=broadcast, state=OutboxMessage.State.SENT
+    ).count()
+    broadcast.state = Broadcast.State.CANCELLED
+    broadcast.cancelled_at = timezone.now()
+    broadcast.save(update_fields=["state", "cancelled_at"])
+    audit_record(
+        actor=actor,
+        verb="broadcast.cancelled",
+        obj=broadcast,
+        unit=broadcast.owner_unit,
+        detail={"withdrawn": withdrawn, "sent": already_sent},
+    )
+    return CancelResult(broadcast, withdrawn, already_sent)
 
 
 def broadcast_queue_due(*, now: datetime | None = None) -> int:
@@ -584,6 +698,12 @@ def _drain_on_commit(channel: str) -> None:
 
 def release_expired(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
+    # A row of a cancelled broadcast whose worker died is not tried again.
+    OutboxMessage.objects.filter(
+        state=OutboxMessage.State.SENDING,
+        lease_until__lt=now,
+        broadcast__state=Broadcast.State.CANCELLED,
+    ).update(state=OutboxMessage.State.WITHDRAWN, lease_until=None, error_code="cancelled")
     return int(
         OutboxMessage.objects.filter(state=OutboxMessage.State.SENDING, lease_until__lt=now).update(
             state=OutboxMessage.State.PENDING, lease_until=None, reconcile=True
@@ -751,20 +871,32 @@ def _finish(message_id: int, **fields: Any) -> None:
 
 def _finish_sent(message_id: int, *, attempts: int, provider_id: str) -> None:
     """The hot path of `_finish` for a sent message, in one plain statement."""
+    _finish_sent_many([(message_id, attempts, provider_id)])
+
+
+def _finish_sent_many(sent: list[tuple[int, int, str]]) -> None:
+    """Record several sent messages (id, attempts, provider id) in one transaction: one
+    commit for all of them. Only rows still `sending` (ours, under lease) are changed."""
+    if not sent:
+        return
     table = OutboxMessage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
             f"UPDATE {table} SET state = %s, attempts = %s, provider_id = %s, "  # noqa: S608
             "sent_at = %s, lease_until = NULL, reconcile = %s, error_code = '' "
             "WHERE id = %s AND state = %s",
             [
-                OutboxMessage.State.SENT,
-                attempts,
-                provider_id[:64],
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                False,
-                message_id,
-                OutboxMessage.State.SENDING,
+                (
+                    OutboxMessage.State.SENT,
+                    attempts,
+                    provider_id[:64],
+                    at,
+                    False,
+                    message_id,
+                    OutboxMessage.State.SENDING,
+                )
+                for message_id, attempts, provider_id in sent
             ],
         )
 
@@ -788,11 +920,11 @@ def outbox_process(
     result = DrainResult()
     if not ids:
         return result
-    messages = list(
-        OutboxMessage.objects.filter(pk__in=ids)
-        .select_related("owner_unit", "person__owner_unit")
-        .order_by("pk")
-    )
+    rows = OutboxMessage.objects.filter(pk__in=ids).order_by("pk")
+    if channel == Channel.SMS:
+        # Quiet hours need the recipient's unit (its time zone); email never does.
+        rows = rows.select_related("owner_unit", "person__owner_unit")
+    messages = list(rows)
     indexes = {m.destination_index for m in messages}
     blocked, consented = _blocked_indexes(channel, indexes)
     urgent_ok = _urgent_consent(indexes) if channel == Channel.SMS else set()
@@ -801,7 +933,7 @@ def outbox_process(
     lanes = (
         int(connections or conf.get("LEAVEN_EMAIL_CONNECTIONS")) if channel == Channel.EMAIL else 1
     )
-    to_send: list[tuple[OutboxMessage, Outgoing]] = []
+    to_send: list[OutboxMessage] = []
     opened = False
     try:
         for message in messages:
@@ -832,11 +964,12 @@ def outbox_process(
                         )
                         result.held += 1
                         continue
-            to_send.append((message, _outgoing(message)))
+            to_send.append(message)
         if lanes > 1 and len(to_send) > 1:
             _send_parallel(to_send, transport, lanes, now, max_attempts, result)
             return result
-        for message, outgoing in to_send:
+        for message in to_send:
+            outgoing = _outgoing(message)
             try:
                 if not opened:
                     transport.open()
@@ -884,22 +1017,28 @@ _LANE_DONE = object()
 
 
 def _send_parallel(
-    to_send: list[tuple[OutboxMessage, Outgoing]],
+    to_send: list[OutboxMessage],
     first: Transport,
     lanes: int,
     now: datetime,
     max_attempts: int,
     result: DrainResult,
 ) -> None:
-    """Send over several connections at once, one thread per connection. The threads only
-    talk to the provider; this thread records each outcome the moment it is reported, one
-    row at a time, exactly as the one-connection loop does. At most one message per
-    connection is between "sent" and "recorded", so a crash leaves at most that many rows
-    `sending`; they are reconciled (email: sent again with the same Message-ID) after their
-    lease, and no message is lost."""
+    """Send over several connections at once, one thread per connection.
+
+    Each thread renders its next message (footer, unsubscribe link) and hands it to the
+    provider; then it waits until that outcome is recorded before it sends another. This
+    thread records outcomes: it takes every outcome reported so far (at most one per
+    connection) and commits them together in one transaction, then lets those threads go
+    on. So at most one message per connection is ever between "accepted by the provider"
+    and "recorded", exactly as with one connection sending one message at a time: a crash
+    leaves at most that many rows `sending`, to be reconciled after their lease. Recording
+    several connections' outcomes in one commit saves commits without widening that
+    window; recording a run of one connection's messages at once would widen it, and is
+    not done."""
     count = min(lanes, len(to_send))
     transports = [first] + [transport_for(first.channel) for _ in range(count - 1)]
-    work: queue.SimpleQueue[tuple[OutboxMessage, Outgoing] | None] = queue.SimpleQueue()
+    work: queue.SimpleQueue[OutboxMessage | None] = queue.SimpleQueue()
     outcomes: queue.SimpleQueue[Any] = queue.SimpleQueue()
     stopping = threading.Event()
     for item in to_send:
@@ -911,10 +1050,10 @@ def _send_parallel(
         opened = False
         try:
             while not stopping.is_set():
-                item = work.get()
-                if item is None:
+                message = work.get()
+                if message is None:
                     break
-                message, outgoing = item
+                outgoing = _outgoing(message)
                 # Wait until the previous outcome of this connection is recorded.
                 recorded = threading.Event()
                 try:
@@ -947,22 +1086,33 @@ def _send_parallel(
     done = 0
     try:
         while done < count:
-            outcome = outcomes.get()
-            if outcome is _LANE_DONE:
-                done += 1
-                continue
-            message, provider_id, error, recorded = outcome
+            ready = [outcomes.get()]
+            while True:
+                try:
+                    ready.append(outcomes.get_nowait())
+                except queue.Empty:
+                    break
+            sent: list[tuple[int, int, str]] = []
+            waiting: list[threading.Event] = []
             try:
-                if message is None:
-                    failure = failure or error
-                    stopping.set()
-                elif error is not None:
-                    _record_error(message, error, now, max_attempts, result)
-                else:
-                    _finish_sent(message.pk, attempts=message.attempts + 1, provider_id=provider_id)
-                    result.sent += 1
+                for outcome in ready:
+                    if outcome is _LANE_DONE:
+                        done += 1
+                        continue
+                    message, provider_id, error, recorded = outcome
+                    if recorded is not None:
+                        waiting.append(recorded)
+                    if message is None:
+                        failure = failure or error
+                        stopping.set()
+                    elif error is not None:
+                        _record_error(message, error, now, max_attempts, result)
+                    else:
+                        sent.append((message.pk, message.attempts + 1, provider_id))
+                _finish_sent_many(sent)
+                result.sent += len(sent)
             finally:
-                if recorded is not None:
+                for recorded in waiting:
                     recorded.set()
     except BaseException:
         stopping.set()
@@ -1040,6 +1190,12 @@ def _unsubscribe_path() -> tuple[str, str]:
     path = reverse("messaging:unsubscribe", kwargs={"token": marker})
     before, _sep, after = path.partition(marker)
     return before, after
+
+
+def delivery_warm_up() -> None:
+    """Load what the first message would otherwise load (the URL configuration, for
+    unsubscribe links), so a worker pays it once at start, before it claims anything."""
+    _unsubscribe_path()
 
 
 def unsubscribe_url(*, email_id: int, language: str) -> str:
@@ -1373,3 +1529,82 @@ def delivery_status_apply(
         detail={"status": status[:20], "error": error_code[:10]},
     )
     return True
+
+
+# --------------------------------------------------------------------------- email provider reports
+
+# anymail's normalized event types that stop mail to an address.
+EMAIL_BOUNCE_EVENTS = {"bounced", "rejected"}
+EMAIL_STOP_EVENTS = {"complained", "unsubscribed"}
+
+
+@transaction.atomic
+def email_provider_event(
+    *, esp: str, event_id: str, event_type: str, recipient: str, message_id: str = ""
+) -> bool:
+    """Apply an email provider's tracking report once (a replay changes nothing): the
+    delivery status is kept on the row it names; a hard bounce marks the address bouncing;
+    a spam complaint or an unsubscribe at the provider unsubscribes every record of the
+    address (the person's own word). Returns whether it was applied."""
+    key = f"{esp}:{event_id or message_id + ':' + event_type}"[:120]
+    try:
+        with transaction.atomic():
+            ProviderCallback.objects.create(key=key)
+    except IntegrityError:
+        return False
+    message = (
+        OutboxMessage.objects.filter(provider_id=message_id[:64], channel=Channel.EMAIL).first()
+        if message_id
+        else None
+    )
+    if message is not None:
+        OutboxMessage.objects.filter(pk=message.pk).update(delivery_status=event_type[:20])
+    index = ""
+    if recipient:
+        try:
+            index = crypto.blind_index(normalize.email_normalize(recipient))
+        except ValidationError:
+            index = ""
+    if not index and message is not None:
+        index = message.destination_index
+    changed = 0
+    if index and event_type in EMAIL_BOUNCE_EVENTS:
+        changed = email_mark_bouncing(actor=None, address_index=index)
+    elif index and event_type in EMAIL_STOP_EVENTS:
+        changed = _email_unsubscribe_index(index)
+    audit_record(
+        actor=None,
+        actor_label="provider",
+        verb="email.provider_event",
+        object_type="outboxmessage" if message else "email",
+        object_id=message.pk if message else "",
+        unit=message.owner_unit if message else None,
+        detail={"esp": esp[:20], "event": event_type[:20], "changed": changed},
+    )
+    return True
+
+
+def _email_unsubscribe_index(index: str) -> int:
+    changed = list(
+        Email.objects.filter(address_index=index)
+        .exclude(status=Email.Status.UNSUBSCRIBED)
+        .values_list("pk", "person_id")
+    )
+    Email.objects.filter(pk__in=[c[0] for c in changed]).update(
+        status=Email.Status.UNSUBSCRIBED, consent_at=timezone.now()
+    )
+    OutboxMessage.objects.filter(
+        channel=Channel.EMAIL,
+        destination_index=index,
+        state__in=[OutboxMessage.State.PENDING, OutboxMessage.State.HELD],
+    ).update(state=OutboxMessage.State.SUPPRESSED, error_code="opt_out")
+    for email_id, person_id in changed:
+        audit_record(
+            actor=None,
+            actor_label="provider",
+            verb="email.unsubscribed",
+            object_type="person",
+            object_id=person_id,
+            detail={"email": email_id},
+        )
+    return len(changed)

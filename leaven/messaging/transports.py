@@ -133,6 +133,93 @@ class EmailTransport:
         return None
 
 
+class AnymailTransport:
+    """Email through an email provider's HTTP API with django-anymail.
+
+    LEAVEN_ANYMAIL_BACKEND names the anymail backend (for example
+    "anymail.backends.postmark.EmailBackend"); its credentials and API address come from
+    Django's ANYMAIL setting as anymail documents them. The provider's message id is kept
+    as the row's provider id, so its delivery reports find the row."""
+
+    channel = "email"
+
+    def __init__(self, backend: str | None = None) -> None:
+        self.connection: BaseEmailBackend = get_connection(
+            backend or str(conf.get("LEAVEN_ANYMAIL_BACKEND")), fail_silently=False
+        )
+
+    def open(self) -> None:
+        try:
+            self.connection.open()
+        except OSError as exc:
+            raise SendError("anymail_connect", permanent=False) from exc
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        except OSError:
+            logger.warning("anymail transport: closing the connection failed")
+
+    def send(self, message: Outgoing) -> str:
+        from django.conf import settings
+
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.destination],
+            headers={"Message-ID": message_id_for(message.key), **message.headers},
+            connection=self.connection,
+        )
+        if message.html:
+            email.attach_alternative(message.html, "text/html")
+        try:
+            email.send(fail_silently=False)
+        except Exception as exc:  # noqa: BLE001 - classified below, never swallowed
+            raise classify_anymail(exc) from exc
+        status: Any = getattr(email, "anymail_status", None)
+        provider_id = getattr(status, "message_id", None) if status is not None else None
+        if isinstance(provider_id, set):  # one id per recipient; there is one recipient
+            provider_id = next(iter(provider_id), None)
+        return str(provider_id or message_id_for(message.key))
+
+    def lookup(self, message: Outgoing) -> str | None:
+        # Providers' APIs cannot be asked reliably by our key: sent again with the same
+        # Message-ID (see EmailTransport.lookup).
+        return None
+
+
+# HTTP answers from a provider that are worth trying again: it was busy, down, or not
+# configured yet (a wrong key is fixed by an operator, and the messages then go).
+ANYMAIL_RETRYABLE_HTTP = {401, 403, 408, 409, 425, 429}
+
+
+def classify_anymail(exc: BaseException) -> SendError:
+    """An anymail exception as a SendError: refused recipients are permanent (and the
+    address bounces); server errors, rate limits, timeouts and network errors are
+    temporary; any other client error is permanent for this message."""
+    from anymail.exceptions import (  # type: ignore[import-untyped]
+        AnymailAPIError,
+        AnymailError,
+        AnymailRecipientsRefused,
+    )
+
+    if isinstance(exc, AnymailRecipientsRefused):
+        return SendError("anymail_refused", permanent=True, bouncing=True)
+    if isinstance(exc, AnymailAPIError):
+        code = getattr(exc, "status_code", None)
+        if code is None:
+            return SendError("anymail_connection", permanent=False)
+        if code >= 500 or code in ANYMAIL_RETRYABLE_HTTP:
+            return SendError(f"anymail_{code}", permanent=False)
+        return SendError(f"anymail_{code}", permanent=True)
+    if isinstance(exc, AnymailError):
+        return SendError("anymail_error", permanent=True)
+    if isinstance(exc, OSError):
+        return SendError("anymail_connection", permanent=False)
+    raise exc
+
+
 class ConsoleTransport:
     """For the demo: writes each message to the console, with the destination masked."""
 
@@ -243,6 +330,8 @@ def transport_for(channel: str) -> Transport:
     if channel == "email":
         if conf.get("LEAVEN_EMAIL_TRANSPORT") == "console":
             return ConsoleTransport("email")
+        if conf.get("LEAVEN_EMAIL_TRANSPORT") == "anymail":
+            return AnymailTransport()
         return EmailTransport()
     if conf.get("LEAVEN_SMS_TRANSPORT") == "twilio":
         return TwilioTransport()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leaven.messaging import views
+from leaven.messaging import views, webhooks
 
 app_name = "messaging"
 
@@ -22,6 +22,7 @@ urlpatterns = [
         views.broadcast_schedule,
         name="broadcast_schedule",
     ),
+    path("messaging/broadcasts/<int:pk>/cancel/", views.broadcast_cancel, name="broadcast_cancel"),
     path("messaging/inbox/", views.inbox, name="inbox"),
     path("messaging/review/", views.review_queue, name="review_queue"),
     path("messaging/inbox/<int:pk>/", views.inbound_detail, name="inbound_detail"),
@@ -30,4 +31,6 @@ urlpatterns = [
     path("m/u/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("m/twilio/inbound/", views.twilio_inbound, name="twilio_inbound"),
     path("m/twilio/status/", views.twilio_status, name="twilio_status"),
+    # Email providers' tracking reports, checked by anymail (see webhooks.py).
+    *webhooks.tracking_urls(),
 ]

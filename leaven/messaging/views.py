@@ -49,6 +49,39 @@ def _tags(request: HttpRequest) -> list[tuple[int, str]]:
     return [(t.pk, t.name) for t in Tag.objects.filter(owner_unit_id__in=ids).order_by("name")]
 
 
+def _tiers(request: HttpRequest) -> list[tuple[int, str]]:
+    from leaven.membership.selectors import tiers_visible
+
+    es = _is_es()
+    return [
+        (t.pk, f"{t.name_es if es and t.name_es else t.name_en} · {t.owner_unit.name}")
+        for t in tiers_visible(actor=request.user).order_by("owner_unit__path", "name_en")
+    ]
+
+
+def _segment_events(request: HttpRequest) -> list[tuple[int, str]]:
+    es = _is_es()
+    return [
+        (
+            e.pk,
+            f"{e.title_es if es and e.title_es else e.title_en} · {e.owner_unit.name} · "
+            f"{e.starts_at:%Y-%m-%d}",
+        )
+        for e in selectors.segment_events_for_actor(actor=request.user)
+    ]
+
+
+def _segment_form(request: HttpRequest, *args: Any, **kwargs: Any) -> SegmentForm:
+    return SegmentForm(
+        *args,
+        units=_send_units(request),
+        tags=_tags(request),
+        tiers=_tiers(request),
+        events=_segment_events(request),
+        **kwargs,
+    )
+
+
 @login_required
 def segment_list(request: HttpRequest) -> HttpResponse:
     _require_any(request)
@@ -60,9 +93,8 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 def segment_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_any(request, permissions.MESSAGING_SEND)
     segment = selectors.segment_get_for_actor(actor=request.user, pk=pk) if pk else None
-    units, tags = _send_units(request), _tags(request)
     if request.method == "POST":
-        form = SegmentForm(request.POST, units=units, tags=tags)
+        form = _segment_form(request, request.POST)
         if form.is_valid():
             unit = OrgUnit.objects.filter(pk=form.cleaned_data["owner_unit"]).first()
             try:
@@ -92,7 +124,7 @@ def segment_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if segment is not None:
             initial = initial_from_conditions(segment.conditions)
             initial.update(name=segment.name, owner_unit=segment.owner_unit_id)
-        form = SegmentForm(initial=initial, units=units, tags=tags)
+        form = _segment_form(request, initial=initial)
     count = _count_for(request, form) if form.is_bound and form.is_valid() else None
     if count is None and segment is not None:
         count = services.segment_count(
@@ -122,7 +154,7 @@ def _count_for(request: HttpRequest, form: SegmentForm) -> int | None:
 def segment_count(request: HttpRequest) -> HttpResponse:
     """The live count while a segment is edited (htmx)."""
     _require_any(request, permissions.MESSAGING_SEND)
-    form = SegmentForm(request.POST, units=_send_units(request), tags=_tags(request))
+    form = _segment_form(request, request.POST)
     form.fields["name"].required = False
     count = _count_for(request, form) if form.is_valid() else None
     return render(request, "messaging/_segment_count.html", {"count": count})
@@ -140,13 +172,24 @@ def broadcast_create(request: HttpRequest) -> HttpResponse:
     _require_any(request, permissions.MESSAGING_SEND)
     segments = list(selectors.segment_list_for_actor(actor=request.user))
     choices = [(s.pk, f"{s.name} · {s.owner_unit.name}") for s in segments]
+    events = selectors.linkable_events_for_actor(actor=request.user)
+    es = _is_es()
+    event_choices = [
+        (
+            e.pk,
+            f"{e.title_es if es and e.title_es else e.title_en} · {e.owner_unit.name} · "
+            f"{e.starts_at:%Y-%m-%d}",
+        )
+        for e in events
+    ]
     if request.method == "POST":
-        form = BroadcastForm(request.POST, segments=choices)
+        form = BroadcastForm(request.POST, segments=choices, events=event_choices)
         if form.is_valid():
             try:
                 segment = selectors.segment_get_for_actor(
                     actor=request.user, pk=form.cleaned_data["segment"]
                 )
+                event_pk = form.cleaned_data.get("event")
                 broadcast = services.broadcast_create(
                     actor=request.user,
                     segment=segment,
@@ -154,6 +197,7 @@ def broadcast_create(request: HttpRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     templates=form.templates(),
                     urgent=form.cleaned_data["urgent"],
+                    event=next((e for e in events if e.pk == event_pk), None),
                 )
             except ValidationError as error:
                 form_add_errors(form, error)
@@ -163,8 +207,12 @@ def broadcast_create(request: HttpRequest) -> HttpResponse:
         initial = {}
         if request.GET.get("segment", "").isdigit():
             initial["segment"] = int(request.GET["segment"])
-        form = BroadcastForm(initial=initial, segments=choices)
+        form = BroadcastForm(initial=initial, segments=choices, events=event_choices)
     return render(request, "messaging/broadcast_form.html", {"form": form, "segments": segments})
+
+
+def _is_es() -> bool:
+    return (translation.get_language() or "en").startswith("es")
 
 
 def _test_form(broadcast: Broadcast, form: TestSendForm | None) -> TestSendForm:
@@ -277,6 +325,43 @@ def broadcast_schedule(request: HttpRequest, pk: int) -> HttpResponse:
         "messaging/broadcast_detail.html",
         _detail_context(request, broadcast, schedule_form=form),
         status=400,
+    )
+
+
+@login_required
+def broadcast_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what cancelling would do. POST: cancel; messages already sent stay sent."""
+    broadcast = selectors.broadcast_get_for_actor(actor=request.user, pk=pk)
+    if not access.can(request.user, permissions.MESSAGING_SEND, broadcast.owner_unit):
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            result = services.broadcast_cancel(actor=request.user, broadcast=broadcast)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The broadcast is cancelled. %(withdrawn)s messages were withdrawn; "
+                    "%(sent)s already sent stay sent."
+                )
+                % {"withdrawn": result.withdrawn, "sent": result.already_sent},
+            )
+            return redirect("messaging:broadcast_detail", pk=pk)
+    counts = selectors.broadcast_state_counts(broadcast=broadcast)
+    return render(
+        request,
+        "messaging/broadcast_cancel.html",
+        {
+            "broadcast": broadcast,
+            "counts": counts,
+            "unsent": counts.get("pending", 0) + counts.get("held", 0),
+            "cancellable": broadcast.state in (Broadcast.State.SCHEDULED, Broadcast.State.QUEUED),
+            "error": error,
+        },
+        status=400 if error else 200,
     )
 
 

@@ -54,6 +54,7 @@ def run(
     }
     total = 0
     last_schedule_check = 0.0
+    services.delivery_warm_up()
     if on_ready:
         on_ready()
     while not stop.is_set():

@@ -233,3 +233,66 @@ def twilio_signature(url: str, params: dict[str, str], token: str = "test-auth-t
     from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
     return str(RequestValidator(token).compute_signature(url, params))
+
+
+@dataclass
+class FakePostmark:
+    """What the stand-in for Postmark's API received, and how it should answer."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    # Recipient address -> (HTTP status, JSON answer) to give instead of success.
+    answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+
+def _postmark_handler(state: FakePostmark) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            return None
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length).decode())
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "json": body})
+            to = body.get("To", "")
+            status, answer = state.answers.get(
+                to,
+                (
+                    200,
+                    {
+                        "To": to,
+                        "ErrorCode": 0,
+                        "Message": "OK",
+                        "MessageID": f"pm-{len(state.requests):04d}",
+                    },
+                ),
+            )
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@pytest.fixture
+def fake_postmark(settings):
+    """A local HTTP server standing in for Postmark's API; anymail's real Postmark backend
+    talks to it through ANYMAIL's POSTMARK_API_URL."""
+    state = FakePostmark("")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _postmark_handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.LEAVEN_EMAIL_TRANSPORT = "anymail"
+    settings.LEAVEN_ANYMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {
+        "POSTMARK_SERVER_TOKEN": "server-token-123",
+        "POSTMARK_API_URL": state.url,
+        "WEBHOOK_SECRET": "hook:secret",
+    }
+    yield state
+    server.shutdown()
+    server.server_close()

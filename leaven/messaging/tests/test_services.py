@@ -360,3 +360,190 @@ def test_several_connections_deliver_each_message_once_and_record_every_outcome(
     assert OutboxMessage.objects.filter(state="sent").count() == result.sent
     assert not OutboxMessage.objects.filter(state="sending").exists()
     assert OutboxMessage.objects.get(state="failed").error_code == "smtp_550"
+
+
+def test_each_connection_has_at_most_one_accepted_message_unrecorded(
+    organizer, tree, add_person, smtp_server, settings, monkeypatch
+):
+    """Outcomes of several connections are recorded in one commit, but a connection never
+    sends its next message before its previous one is recorded: a crash can leave at most
+    one accepted-but-unrecorded message per connection."""
+    from leaven.messaging import transports
+
+    settings.LEAVEN_EMAIL_CONNECTIONS = 4
+    for i in range(40):
+        add_person(email=f"p{i}@example.org")
+    services.broadcast_queue(
+        actor=organizer, broadcast=_email_broadcast(organizer, tree.committee_a)
+    )
+    recorded: set[str] = set()
+    commits: list[int] = []
+    violations: list[str] = []
+    real_finish = services._finish_sent_many
+
+    def finish(sent):
+        real_finish(sent)
+        recorded.update(provider_id for _pk, _attempts, provider_id in sent)
+        commits.append(len(sent))
+
+    class Watched(transports.EmailTransport):
+        last: str | None = None
+
+        def send(self, message):
+            if self.last is not None and self.last not in recorded:
+                violations.append(self.last)
+            self.last = super().send(message)
+            return self.last
+
+    monkeypatch.setattr(services, "_finish_sent_many", finish)
+    monkeypatch.setattr(services, "transport_for", lambda channel: Watched())
+    result = services.outbox_process(channel="email", transport=Watched())
+    assert result.sent == 40
+    assert violations == []
+    assert sum(commits) == 40 and max(commits) <= 4
+    assert len(set(smtp_server.message_ids)) == 40
+
+
+def test_cancel_a_scheduled_broadcast_sends_nothing(organizer, tree, add_person):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leaven.core.models import AuditEvent
+
+    add_person(email="a@example.org")
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    at = timezone.now() + timedelta(hours=1)
+    services.broadcast_schedule(actor=organizer, broadcast=broadcast, at=at)
+    result = services.broadcast_cancel(actor=organizer, broadcast=broadcast)
+    assert (result.withdrawn, result.already_sent) == (0, 0)
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.CANCELLED and broadcast.cancelled_at
+    assert services.broadcast_queue_due(now=at + timedelta(minutes=1)) == 0
+    assert not OutboxMessage.objects.exists()
+    event = AuditEvent.objects.get(verb="broadcast.cancelled")
+    assert event.detail == {"withdrawn": 0, "sent": 0}
+    with pytest.raises(ValidationError):
+        services.broadcast_queue(actor=organizer, broadcast=broadcast)
+
+
+def test_cancel_mid_delivery_keeps_sent_and_withdraws_the_rest(organizer, tree, add_person):
+    """Two of five went; cancelling withdraws the three still waiting (one held for quiet
+    hours among them); nothing more is sent; a second cancel is refused."""
+    for i in range(5):
+        add_person(email=f"p{i}@example.org")
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    assert services.outbox_process(channel="email", limit=2).sent == 2
+    held = OutboxMessage.objects.filter(state="pending").order_by("pk").first()
+    OutboxMessage.objects.filter(pk=held.pk).update(state="held")
+    result = services.broadcast_cancel(actor=organizer, broadcast=broadcast)
+    assert (result.withdrawn, result.already_sent) == (3, 2)
+    assert OutboxMessage.objects.filter(state="withdrawn").count() == 3
+    assert OutboxMessage.objects.filter(state="sent").count() == 2
+    assert services.outbox_drain(channel="email").handled == 0
+    assert len(mail.outbox) == 2
+    with pytest.raises(ValidationError):
+        services.broadcast_cancel(actor=organizer, broadcast=broadcast)
+
+
+def test_cancel_leaves_a_message_in_flight_and_never_retries_it(organizer, tree, add_person):
+    """A row a worker holds (`sending`) is not touched by the cancel; if that worker died,
+    the row is withdrawn when its lease runs out instead of being sent again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    add_person(email="a@example.org")
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    assert services.outbox_claim(channel="email", limit=10)
+    assert services.broadcast_cancel(actor=organizer, broadcast=broadcast).withdrawn == 0
+    assert OutboxMessage.objects.get().state == "sending"
+    later = timezone.now() + timedelta(hours=1)
+    assert services.outbox_process(channel="email", now=later).handled == 0
+    row = OutboxMessage.objects.get()
+    assert (row.state, row.error_code) == ("withdrawn", "cancelled")
+    assert mail.outbox == []
+
+
+def test_only_a_sender_of_the_unit_may_cancel(organizer, outsider, tree, add_person):
+    broadcast = _email_broadcast(organizer, tree.committee_a)
+    with pytest.raises(ValidationError):
+        services.broadcast_cancel(actor=organizer, broadcast=broadcast)  # a draft
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    with pytest.raises(ValidationError):
+        services.broadcast_cancel(actor=outsider, broadcast=broadcast)
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.QUEUED
+
+
+def _event(unit, slug="asamblea", visibility="public"):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leaven.events.models import Event
+
+    start = timezone.now() + timedelta(days=3)
+    return Event.objects.create(
+        owner_unit=unit,
+        slug=slug,
+        title_en="Assembly",
+        title_es="Asamblea",
+        visibility=visibility,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+    )
+
+
+def test_event_link_is_filled_in_in_both_languages(organizer, tree, add_person):
+    add_person(email="ana@example.org", given_name="Ana", language="es")
+    add_person(email="bo@example.org", given_name="Bo", language="en")
+    event = _event(tree.committee_a)
+    segment = services.segment_create(
+        actor=organizer, owner_unit=tree.committee_a, name="All", conditions={}
+    )
+    broadcast = services.broadcast_create(
+        actor=organizer,
+        segment=segment,
+        channel="email",
+        name="Assembly",
+        event=event,
+        templates={
+            "en": {"subject": "Assembly", "body": "Hi {first_name}, RSVP: {event_link}"},
+            "es": {"subject": "Asamblea", "body": "Hola {first_name}, confirme: {event_link}"},
+        },
+    )
+    link = "http://testserver/e/asamblea/"
+    assert services.broadcast_preview(broadcast=broadcast, language="es")["body"] == (
+        f"Hola María, confirme: {link}"
+    )
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    bodies = {m.language: m.body for m in OutboxMessage.objects.all()}
+    assert bodies == {"es": f"Hola Ana, confirme: {link}", "en": f"Hi Bo, RSVP: {link}"}
+    services.outbox_drain(channel="email")
+    assert all(link in m.body for m in mail.outbox) and len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize("problem", ["no_event", "unit_only", "other_committee"])
+def test_event_link_needs_a_public_event_of_ones_own(organizer, tree, problem):
+    event = {
+        "no_event": None,
+        "unit_only": _event(tree.committee_a, "interna", visibility="unit"),
+        "other_committee": _event(tree.committee_b, "otra"),
+    }[problem]
+    segment = services.segment_create(
+        actor=organizer, owner_unit=tree.committee_a, name="All", conditions={}
+    )
+    with pytest.raises(ValidationError) as caught:
+        services.broadcast_create(
+            actor=organizer,
+            segment=segment,
+            channel="email",
+            name="Assembly",
+            event=event,
+            templates={"en": {"subject": "Assembly", "body": "RSVP: {event_link}"}},
+        )
+    assert "event" in caught.value.message_dict
+    assert not Broadcast.objects.exists()

@@ -1,6 +1,6 @@
-"""Transports against real servers: SMTP (aiosmtpd) and the twilio library talking to a
-local HTTP server; errors classified; crashes between acceptance and the database update
-reconciled."""
+"""Transports against real servers: SMTP (aiosmtpd), and the twilio library and anymail's
+Postmark backend each talking to a local HTTP server; errors classified; crashes between
+acceptance and the database update reconciled."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from django.utils import timezone
 
 from leaven.messaging import services
 from leaven.messaging.models import OutboxMessage, SmsSuppression
-from leaven.messaging.transports import TwilioTransport, message_id_for, transport_for
-from leaven.people.models import Phone
+from leaven.messaging.transports import (
+    AnymailTransport,
+    TwilioTransport,
+    message_id_for,
+    transport_for,
+)
+from leaven.people.models import Email, Phone
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +115,111 @@ def test_email_crash_between_acceptance_and_update_keeps_one_message_id(add_pers
 def test_twilio_transport_uses_the_configured_base_url(fake_twilio):
     transport = TwilioTransport()
     assert transport.client.api.base_url == fake_twilio.url
+
+
+# --------------------------------------------------------------------------- anymail
+# anymail's real Postmark backend, talking to a local HTTP server standing in for Postmark's
+# API: the request carries the server token and the unsubscribe headers; refused recipients
+# are permanent and bounce; busy or failing servers are retried.
+
+
+def _queue(add_person, address="ana@example.org", **fields):
+    person = add_person(email=address, given_name="Ana", **fields)
+    return services.outbox_enqueue(
+        actor=None,
+        person=person,
+        channel="email",
+        subject="Asamblea",
+        body="Hola {first_name}",
+        idempotency_key=f"k:{address}",
+    )
+
+
+def test_sends_through_the_provider_api_with_token_and_headers(add_person, fake_postmark):
+    assert isinstance(transport_for("email"), AnymailTransport)
+    row = _queue(add_person)
+    assert services.outbox_drain(channel="email").sent == 1
+    [request] = fake_postmark.requests
+    assert request["path"] == "/email"
+    assert request["headers"]["X-Postmark-Server-Token"] == "server-token-123"
+    payload = request["json"]
+    assert payload["To"] == "ana@example.org" and payload["Subject"] == "Asamblea"
+    assert payload["TextBody"].startswith("Hola Ana")
+    assert "/m/u/" in payload["TextBody"]
+    headers = {h["Name"]: h["Value"] for h in payload["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<http://testserver/m/u/")
+    row.refresh_from_db()
+    assert (row.state, row.provider_id) == ("sent", "pm-0001")
+
+
+def test_inactive_recipient_is_permanent_and_marks_the_address_bouncing(add_person, fake_postmark):
+    fake_postmark.answers["gone@example.org"] = (
+        422,
+        {
+            "ErrorCode": 406,
+            "Message": "You tried to send to a recipient that has been marked as inactive.\n"
+            "Found inactive addresses: gone@example.org.\n"
+            "Inactive recipients are ones that have generated a hard bounce or a spam "
+            "complaint. ",
+        },
+    )
+    row = _queue(add_person, "gone@example.org")
+    result = services.outbox_drain(channel="email")
+    assert (result.sent, result.failed, result.retried) == (0, 1, 0)
+    row.refresh_from_db()
+    assert (row.state, row.error_code, row.attempts) == ("failed", "anymail_refused", 1)
+    assert Email.objects.get().status == Email.Status.BOUNCING
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "retried"),
+    [
+        (500, "anymail_500", True),
+        (503, "anymail_503", True),
+        (429, "anymail_429", True),
+        (401, "anymail_401", True),
+        (422, "anymail_422", False),
+        (400, "anymail_400", False),
+    ],
+)
+def test_provider_errors_are_classified(add_person, fake_postmark, status, code, retried):
+    """Server errors, rate limits and a bad token are tried again with a delay; any other
+    refusal of the request fails the message without retrying. The address stays as it
+    was: nothing says it bounced."""
+    fake_postmark.answers["ana@example.org"] = (
+        status,
+        {"ErrorCode": 300 if status == 422 else 0, "Message": "Invalid 'From' address: 'x'."},
+    )
+    row = _queue(add_person)
+    started = timezone.now()
+    result = services.outbox_drain(channel="email")
+    row.refresh_from_db()
+    assert row.error_code == code and row.attempts == 1
+    if retried:
+        assert (result.retried, row.state) == (1, "pending")
+        assert row.next_attempt_at >= started + timedelta(seconds=30)
+    else:
+        assert (result.failed, row.state) == (1, "failed")
+    assert Email.objects.get().status == Email.Status.SUBSCRIBED
+
+
+def test_retry_after_a_server_error_then_sent(add_person, fake_postmark):
+    fake_postmark.answers["ana@example.org"] = (500, {"ErrorCode": 0, "Message": "down"})
+    row = _queue(add_person)
+    services.outbox_drain(channel="email")
+    del fake_postmark.answers["ana@example.org"]
+    row.refresh_from_db()
+    result = services.outbox_process(channel="email", now=row.next_attempt_at)
+    assert result.sent == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.provider_id) == ("sent", 2, "pm-0002")
+    assert len(fake_postmark.requests) == 2
+
+
+def test_unreachable_provider_is_a_temporary_error(add_person, fake_postmark, settings):
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_API_URL": "http://127.0.0.1:9/"}
+    row = _queue(add_person)
+    assert services.outbox_drain(channel="email").retried == 1
+    row.refresh_from_db()
+    assert (row.state, row.error_code) == ("pending", "anymail_connection")

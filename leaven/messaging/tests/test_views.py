@@ -177,8 +177,10 @@ def test_outsider_gets_404_everywhere(client_for, outsider, segment, broadcast, 
         f"/messaging/broadcasts/{broadcast.pk}/send/",
         f"/messaging/broadcasts/{broadcast.pk}/test/",
         f"/messaging/review/{message.pk}/",
+        f"/messaging/broadcasts/{broadcast.pk}/cancel/",
     ):
         assert c.post(url).status_code == 404, url
+    assert c.get(f"/messaging/broadcasts/{broadcast.pk}/cancel/").status_code == 404
     assert "Spanish speakers" not in c.get("/messaging/segments/").content.decode()
     assert "Assembly" not in c.get("/messaging/").content.decode()
     assert "Saturday" not in c.get("/messaging/inbox/").content.decode()
@@ -192,3 +194,125 @@ def test_texts_show_on_the_persons_page(client_for, organizer, inbound):
     _message, person = inbound
     page = client_for(organizer).get(f"/people/{person.pk}/").content.decode()
     assert "Texts from this person" in page and "See you Saturday" in page
+
+
+def test_cancel_page_explains_then_cancels(client_for, organizer, broadcast, add_person):
+    """The page says what will be withdrawn and what stays sent; confirming cancels."""
+    for i in range(3):
+        add_person(email=f"p{i}@example.org", language="es")
+    services.broadcast_queue(actor=organizer, broadcast=broadcast)
+    services.outbox_process(channel="email", limit=1)
+    c = client_for(organizer)
+    detail = c.get(f"/messaging/broadcasts/{broadcast.pk}/").content.decode()
+    assert f"/messaging/broadcasts/{broadcast.pk}/cancel/" in detail
+    page = c.get(f"/messaging/broadcasts/{broadcast.pk}/cancel/").content.decode()
+    assert "2 messages have not been sent yet and will be withdrawn." in page
+    assert "1 message was already sent and stays sent." in page
+    response = c.post(f"/messaging/broadcasts/{broadcast.pk}/cancel/", follow=True)
+    assert "2 messages were withdrawn; 1 already sent stay sent." in response.content.decode()
+    assert 'id="count-withdrawn">2<' in response.content.decode()
+    broadcast.refresh_from_db()
+    assert broadcast.state == Broadcast.State.CANCELLED
+    # Again: refused with a clear message, nothing changes.
+    again = c.post(f"/messaging/broadcasts/{broadcast.pk}/cancel/")
+    assert again.status_code == 400
+    assert "Only a scheduled broadcast" in again.content.decode()
+
+
+def test_cancel_page_in_spanish(client_for, organizer, broadcast, add_person):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.broadcast_schedule(
+        actor=organizer, broadcast=broadcast, at=timezone.now() + timedelta(days=1)
+    )
+    c = client_for(organizer)
+    c.cookies["django_language"] = "es"
+    page = c.get(f"/messaging/broadcasts/{broadcast.pk}/cancel/").content.decode()
+    assert "Cancelar el envío" in page or "Cancelar este envío" in page
+
+
+def test_compose_with_an_event_link(client_for, organizer, tree, segment):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leaven.events.models import Event
+
+    start = timezone.now() + timedelta(days=2)
+    event = Event.objects.create(
+        owner_unit=tree.committee_a,
+        slug="asamblea-pilsen",
+        title_en="Assembly",
+        title_es="Asamblea",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+    )
+    c = client_for(organizer)
+    form = c.get("/messaging/broadcasts/new/").content.decode()
+    assert f'value="{event.pk}"' in form
+    post = {
+        "name": "Assembly",
+        "segment": segment.pk,
+        "channel": "email",
+        "subject_es": "Asamblea",
+        "body_es": "Confirme aquí: {event_link}",
+    }
+    missing = c.post("/messaging/broadcasts/new/", post)
+    assert missing.status_code == 200
+    assert "Choose the event that {event_link} points to." in missing.content.decode()
+    assert "Confirme aquí: {event_link}" in missing.content.decode()
+    response = c.post("/messaging/broadcasts/new/", {**post, "event": event.pk})
+    broadcast = Broadcast.objects.get()
+    assert response.status_code == 302 and broadcast.event == event
+    preview = c.get(f"/messaging/broadcasts/{broadcast.pk}/preview/?language=es").content.decode()
+    assert "Confirme aquí: http://testserver/e/asamblea-pilsen/" in preview
+
+
+def test_segment_form_with_membership_and_events(client_for, organizer, tree, add_person):
+    """Membership and attendance conditions are saved, shown again, and counted live."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leaven.events.models import RSVP, Event
+    from leaven.membership.models import Membership, Tier
+
+    ana = add_person(email="ana@example.org", given_name="Ana")
+    add_person(email="bo@example.org", given_name="Bo")
+    tier = Tier.objects.create(
+        owner_unit=tree.committee_a, name_en="Standard", name_es="Normal", amount_cents=2000
+    )
+    Membership.objects.create(
+        person=ana, owner_unit=tree.committee_a, tier=tier, amount_cents=2000, status="active"
+    )
+    start = timezone.now() - timedelta(days=5)
+    event = Event.objects.create(
+        owner_unit=tree.committee_a,
+        slug="junta",
+        title_en="Meeting",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+    )
+    RSVP.objects.create(event=event, person=ana, attendance="attended")
+    c = client_for(organizer)
+    form = c.get("/messaging/segments/new/").content.decode()
+    assert "Membership status" in form and "Standard" in form and "Meeting" in form
+    data = {
+        "name": "Active members who came",
+        "owner_unit": tree.committee_a.pk,
+        "match": "and",
+        "membership_status": ["active"],
+        "tiers": [tier.pk],
+        "attended_events": [event.pk],
+        "attended_within_days": "30",
+    }
+    count = c.post("/messaging/segments/count/", data).content.decode()
+    assert "1 person matches now." in count
+    assert c.post("/messaging/segments/new/", data).status_code == 302
+    segment = Segment.objects.get()
+    page = c.get(f"/messaging/segments/{segment.pk}/").content.decode()
+    assert 'value="30"' in page and "1 person matches now." in page
+    bad = c.post("/messaging/segments/count/", {**data, "attended_within_days": "0"})
+    assert "match" not in bad.content.decode()
