@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leaven.canvass.models import ResultCode
 from leaven.messaging.models import Channel
 from leaven.people.models import Stage
 
@@ -78,6 +79,11 @@ class SegmentForm(forms.Form):
         max_value=3660,
         required=False,
     )
+    door_results = forms.MultipleChoiceField(
+        label=_("Had any of these results at the door"),
+        choices=ResultCode.choices,
+        required=False,
+    )
     exclude_tags = forms.TypedMultipleChoiceField(
         label=_("But not with these tags"), coerce=int, required=False
     )
@@ -108,6 +114,7 @@ class SegmentForm(forms.Form):
             "tiers",
             "rsvp_events",
             "attended_events",
+            "door_results",
             "exclude_tags",
         ):
             self.fields[name].widget = forms.CheckboxSelectMultiple(
@@ -143,6 +150,8 @@ class SegmentForm(forms.Form):
             children.append(
                 {"kind": "attended_within_days", "value": int(data["attended_within_days"])}
             )
+        if data.get("door_results"):
+            children.append({"kind": "canvass_result", "value": list(data["door_results"])})
         parts: list[dict[str, Any]] = []
         if children:
             parts.append({"op": data.get("match") or "and", "children": children})
@@ -179,6 +188,8 @@ def initial_from_conditions(tree: dict[str, Any]) -> dict[str, Any]:
                     initial["attended_events"] = child.get("value")
                 elif kind == "attended_within_days":
                     initial["attended_within_days"] = child.get("value")
+                elif kind == "canvass_result":
+                    initial["door_results"] = child.get("value")
         elif part.get("kind") == "consent":
             initial["consent"] = part.get("value")
         elif part.get("op") == "not":
