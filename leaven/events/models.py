@@ -239,6 +239,7 @@ class EventMessage(models.Model):
         REMINDER = "reminder", _("Reminder")
         CANCELLED = "cancelled", _("Cancellation")
         UPDATED = "updated", _("New time")
+        CALLED_OFF = "called_off", _("Event cancelled")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")

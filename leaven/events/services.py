@@ -377,12 +377,41 @@ def _reschedule(event: Event, *, moved_event: bool, moved_shifts: set[int]) -> i
 
 
 def _apply_status(event: Event, status: str) -> None:
+    was = event.status
     event.status = status
     event.save(update_fields=["status"])
-    if status == Event.Status.CANCELLED:
+    if status == Event.Status.CANCELLED and was != Event.Status.CANCELLED:
         EventMessage.objects.filter(
-            event=event, state=EventMessage.State.PENDING, kind=EventMessage.Kind.REMINDER
+            event=event,
+            state=EventMessage.State.PENDING,
+            kind__in=[EventMessage.Kind.REMINDER, EventMessage.Kind.UPDATED],
         ).update(state=EventMessage.State.WITHDRAWN)
+        _tell_called_off(event)
+
+
+def _tell_called_off(event: Event) -> int:
+    """One message to each person holding or awaiting a place: the event is cancelled. A
+    person told once is not told again if the event is cancelled a second time."""
+    told = EventMessage.objects.filter(event=event, kind=EventMessage.Kind.CALLED_OFF).values(
+        "rsvp_id"
+    )
+    rsvps = RSVP.objects.filter(
+        event=event, status__in=[RSVP.Status.GOING, RSVP.Status.WAITLIST]
+    ).exclude(pk__in=told)
+    now = timezone.now()
+    rows = [
+        EventMessage(
+            event_id=event.pk,
+            rsvp=rsvp,
+            person_id=rsvp.person_id,
+            kind=EventMessage.Kind.CALLED_OFF,
+            language=rsvp.language,
+            due_at=now,
+        )
+        for rsvp in rsvps
+    ]
+    EventMessage.objects.bulk_create(rows)
+    return len(rows)
 
 
 @transaction.atomic

@@ -57,6 +57,7 @@ def message_render(row: EventMessage) -> tuple[str, str]:
             EventMessage.Kind.REMINDER: _("Reminder: %(title)s"),
             EventMessage.Kind.CANCELLED: _("Your place is cancelled: %(title)s"),
             EventMessage.Kind.UPDATED: _("New time: %(title)s"),
+            EventMessage.Kind.CALLED_OFF: _("Cancelled: %(title)s"),
         }
         openings: dict[str, str] = {
             EventMessage.Kind.CONFIRMATION: _("Your place is confirmed."),
@@ -71,6 +72,10 @@ def message_render(row: EventMessage) -> tuple[str, str]:
             ),
             EventMessage.Kind.UPDATED: _(
                 "The time has changed. Here is the new time; your place is kept."
+            ),
+            EventMessage.Kind.CALLED_OFF: _(
+                "We are sorry: this event is cancelled and will not take place. You do not "
+                "need to do anything."
             ),
         }
         if row.kind == EventMessage.Kind.UPDATED and rsvp.status == RSVP.Status.WAITLIST:
@@ -89,7 +94,7 @@ def message_render(row: EventMessage) -> tuple[str, str]:
         place = event.address or event.online_url
         if place:
             lines.append(_("Where: %(place)s") % {"place": place})
-        if row.kind != EventMessage.Kind.CANCELLED:
+        if row.kind not in (EventMessage.Kind.CANCELLED, EventMessage.Kind.CALLED_OFF):
             link = base_url() + reverse(
                 "events:rsvp_cancel", args=[tokens.make(tokens.CANCEL, rsvp.pk)]
             )
@@ -101,6 +106,9 @@ def _withdrawn(row: EventMessage) -> bool:
     """A reminder or confirmation that no longer fits: the event or the place is cancelled."""
     if row.kind == EventMessage.Kind.CANCELLED:
         return False
+    if row.kind == EventMessage.Kind.CALLED_OFF:
+        # Only while the event stays cancelled; one put back on is not called off.
+        return row.event.status != Event.Status.CANCELLED
     return row.event.status == Event.Status.CANCELLED or row.rsvp.status == RSVP.Status.CANCELLED
 
 

@@ -225,3 +225,45 @@ def test_confirmation_reaches_an_email_given_without_news_consent(admin, make_ev
     outbox_drain(channel="email")
     assert [m.to for m in mail.outbox] == [["rosa@example.org"]]
     assert person.emails.get().status == Email.Status.NONE  # no consent was created
+
+
+def test_cancelling_the_event_tells_each_person_once(admin, make_event, make_person):
+    """When an organizer cancels the event, each person with or awaiting a place gets one
+    notice in their language with no cancel link; cancelling again sends nothing more, and
+    their reminders are withdrawn."""
+    event = make_event()
+    rosa = _person(make_person, email="rosa@example.org")
+    lupe = _person(make_person, language="es", email="lupe@example.org")
+    services.rsvp_add_person(actor=admin, event=event, person=rosa)
+    services.rsvp_add_person(actor=admin, event=event, person=lupe)
+    events_messages_send_due(now=timezone.now())  # the confirmations
+    OutboxMessage.objects.all().delete()
+
+    services.event_set_status(actor=admin, event=event, status="cancelled")
+    services.event_set_status(actor=admin, event=event, status="scheduled")
+    services.event_set_status(actor=admin, event=event, status="cancelled")
+    events_messages_send_due(now=timezone.now())
+
+    subjects = sorted(OutboxMessage.objects.values_list("subject", flat=True))
+    assert len(subjects) == 2
+    assert any(s.startswith("Evento cancelado:") for s in subjects)
+    assert any(s.startswith("Cancelled:") for s in subjects)
+    assert all(
+        "/e/cancel/" not in body for body in OutboxMessage.objects.values_list("body", flat=True)
+    )
+    assert not EventMessage.objects.filter(
+        event=event, kind=EventMessage.Kind.REMINDER, state=EventMessage.State.PENDING
+    ).exists()
+
+
+def test_an_event_put_back_on_before_the_notice_goes_sends_none(admin, make_event, make_person):
+    """Cancelled and put back on before the next run: the notice is withdrawn, not sent."""
+    event = make_event()
+    rosa = _person(make_person, email="rosa@example.org")
+    services.rsvp_add_person(actor=admin, event=event, person=rosa)
+    services.event_set_status(actor=admin, event=event, status="cancelled")
+    services.event_set_status(actor=admin, event=event, status="scheduled")
+    events_messages_send_due(now=timezone.now())
+    notice = EventMessage.objects.get(kind=EventMessage.Kind.CALLED_OFF)
+    assert notice.state == EventMessage.State.WITHDRAWN
+    assert not OutboxMessage.objects.filter(subject__startswith="Cancelled").exists()
