@@ -1,3 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+
 from leaven.core.verbs import register
 
-register({})
+register(
+    {
+        "apikey.created": _("API key created"),
+        "apikey.revoked": _("API key revoked"),
+        "webhook.created": _("webhook added"),
+        "webhook.enabled": _("webhook turned on"),
+        "webhook.disabled": _("webhook turned off"),
+        "webhook.auto_disabled": _("webhook turned off after failed deliveries"),
+    }
+)

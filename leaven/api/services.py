@@ -1,0 +1,338 @@
+"""Writes for the API: keys, identifiers, replayable POSTs and webhooks. Each checks the
+actor's rights and leaves an audit event with ids only."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leaven.api.models import ApiIdentifier, ApiKey, IdempotentRequest, Webhook, WebhookDelivery
+from leaven.core import access, permissions
+from leaven.core.audit import audit_record
+from leaven.core.models import OrgUnit, Role
+
+TOKEN_PREFIX = "lvn_"  # noqa: S105 - a public prefix, not a secret
+# A webhook is switched off after this many failed deliveries in a row.
+WEBHOOK_MAX_FAILURES = 10
+# Retries of one delivery, with the wait before each: 1, 2, 4, ... minutes.
+WEBHOOK_MAX_ATTEMPTS = 8
+
+
+@dataclass
+class KeyActor:
+    """Who acts for an API key: no account, an admin role on the key's unit only. Made
+    for one request: `scope` remembers the units in scope per permission for that request,
+    and `whole_tree` says the key's unit is the only root, so its scope is every unit."""
+
+    key_id: int
+    granted_roles: list[tuple[str, str, int]]
+    is_authenticated: bool = False
+    is_active: bool = True
+    pk: None = None
+    whole_tree: bool = False
+    scope: dict[str, frozenset[int]] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"apikey:{self.key_id}"
+
+
+def key_actor(key: ApiKey) -> KeyActor:
+    unit = key.unit
+    whole_tree = (
+        unit.parent_id is None
+        and not OrgUnit.objects.filter(parent__isnull=True).exclude(pk=unit.pk).exists()
+    )
+    return KeyActor(key.pk, [(Role.ADMIN.value, unit.path, unit.pk)], whole_tree=whole_tree)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require_manage(actor: Any, unit: OrgUnit, as_operator: bool) -> None:
+    if not as_operator and not access.can(actor, permissions.API_MANAGE, unit):
+        raise ValidationError(_("You cannot manage API keys for this unit."))
+
+
+@transaction.atomic
+def apikey_create(
+    *, actor: Any, unit: OrgUnit, name: str, as_operator: bool = False
+) -> tuple[ApiKey, str]:
+    """A new key for `unit`; returns the key and its token, which is never shown again."""
+    _require_manage(actor, unit, as_operator)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the key a name.")})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        unit=unit,
+        name=name[:100],
+        prefix=token[:10],
+        token_hash=token_hash(token),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(actor=actor, verb="apikey.created", obj=key, unit=unit)
+    return key, token
+
+
+@transaction.atomic
+def apikey_revoke(*, actor: Any, key: ApiKey, as_operator: bool = False) -> ApiKey:
+    _require_manage(actor, key.unit, as_operator)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, verb="apikey.revoked", obj=key, unit=key.unit)
+    return key
+
+
+def apikey_touch(*, key: ApiKey) -> None:
+    """Note when a key was last used, at most once a minute."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+# Identifiers ----------------------------------------------------------------------------
+
+
+def identifiers_ensure(model: type[models.Model], ids: list[int]) -> dict[int, ApiIdentifier]:
+    """The Action Network identifier of each record, created the first time it is exposed."""
+    if not ids:
+        return {}
+    ct = ContentType.objects.get_for_model(model)
+    found = {
+        row.object_id: row
+        for row in ApiIdentifier.objects.filter(content_type=ct, object_id__in=ids)
+    }
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        ApiIdentifier.objects.bulk_create(
+            [ApiIdentifier(content_type=ct, object_id=pk, uuid=uuid.uuid4()) for pk in missing],
+            ignore_conflicts=True,
+        )
+        for row in ApiIdentifier.objects.filter(content_type=ct, object_id__in=missing):
+            found[row.object_id] = row
+    return found
+
+
+def identifier_add_foreign(*, model: type[models.Model], pk: int, identifiers: list[str]) -> None:
+    """Keep identifiers a client supplied (`other-system:123`); ours are not stored twice."""
+    extra = [
+        str(value)[:200]
+        for value in identifiers
+        if isinstance(value, str) and ":" in value and not value.startswith("action_network:")
+    ]
+    if not extra:
+        return
+    row = identifiers_ensure(model, [pk])[pk]
+    merged = list(dict.fromkeys([*row.foreign, *extra]))[:20]
+    if merged != row.foreign:
+        ApiIdentifier.objects.filter(pk=row.pk).update(foreign=merged)
+        row.foreign = merged
+
+
+# Idempotency ----------------------------------------------------------------------------
+
+
+def idempotent_lookup(*, key: ApiKey, idempotency_key: str) -> IdempotentRequest | None:
+    return IdempotentRequest.objects.filter(key=key, idempotency_key=idempotency_key[:255]).first()
+
+
+def idempotent_store(
+    *, key: ApiKey, idempotency_key: str, path: str, status: int, body: Any
+) -> None:
+    try:
+        with transaction.atomic():
+            IdempotentRequest.objects.create(
+                key=key,
+                idempotency_key=idempotency_key[:255],
+                path=path[:255],
+                status=status,
+                body=body,
+            )
+    except IntegrityError:
+        pass
+
+
+# Webhooks -------------------------------------------------------------------------------
+
+
+def _clean_url(url: str) -> str:
+    url = url.strip()
+    allow_http = getattr(settings, "LEAVEN_WEBHOOKS_ALLOW_HTTP_LOCAL", False)
+    if url.startswith("https://"):
+        return url
+    if allow_http and url.startswith(("http://127.0.0.1", "http://localhost")):
+        return url
+    raise ValidationError({"url": _("Use an https:// address.")})
+
+
+@transaction.atomic
+def webhook_create(
+    *,
+    actor: Any,
+    unit: OrgUnit,
+    url: str,
+    topics: list[str],
+    api_base: str = "",
+    as_operator: bool = False,
+) -> Webhook:
+    _require_manage(actor, unit, as_operator)
+    url = _clean_url(url)
+    topics = [topic for topic in dict.fromkeys(topics) if topic in Webhook.Topic.values]
+    if not topics:
+        raise ValidationError({"topics": _("Choose at least one event.")})
+    webhook = Webhook.objects.create(
+        unit=unit,
+        url=url,
+        topics=topics,
+        secret=secrets.token_hex(32),
+        api_base=api_base[:300],
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        actor=actor, verb="webhook.created", obj=webhook, unit=unit, detail={"topics": topics}
+    )
+    return webhook
+
+
+@transaction.atomic
+def webhook_set_active(*, actor: Any, webhook: Webhook, active: bool) -> Webhook:
+    _require_manage(actor, webhook.unit, False)
+    if webhook.is_active != active:
+        webhook.is_active = active
+        webhook.consecutive_failures = 0
+        webhook.disabled_at = None if active else timezone.now()
+        webhook.save(update_fields=["is_active", "consecutive_failures", "disabled_at"])
+        audit_record(
+            actor=actor,
+            verb="webhook.enabled" if active else "webhook.disabled",
+            obj=webhook,
+            unit=webhook.unit,
+        )
+    return webhook
+
+
+def webhook_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def webhooks_for(unit: OrgUnit, topic: str) -> list[Webhook]:
+    """Active webhooks of this unit and of every unit above it that want `topic`."""
+    ids = [int(part) for part in unit.path.strip("/").split("/") if part]
+    return [
+        hook
+        for hook in Webhook.objects.filter(unit_id__in=ids, is_active=True)
+        if topic in hook.topics
+    ]
+
+
+def deliveries_create(
+    *, unit: OrgUnit, topic: str, event_id: str, object_type: str, object_id: int
+) -> list[int]:
+    """A pending delivery of one event to each webhook that wants it; an event id already
+    recorded for a webhook is not recorded again."""
+    created: list[int] = []
+    for hook in webhooks_for(unit, topic):
+        delivery, made = WebhookDelivery.objects.get_or_create(
+            webhook=hook,
+            event_id=event_id[:80],
+            defaults={"topic": topic, "object_type": object_type, "object_id": object_id},
+        )
+        if made:
+            created.append(delivery.pk)
+    return created
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=2 ** max(0, attempts - 1))
+
+
+def delivery_send(*, delivery_id: int, post: Any = None) -> str:
+    """Send one pending delivery now; returns its state. A delivered or failed one is left
+    alone, so running it twice sends once. `post(url, body, headers)` returns a status code
+    (the default uses urllib)."""
+    from leaven.api.payloads import webhook_payload
+
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update()
+            .select_related("webhook__unit")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
+            return delivery.state if delivery else "missing"
+        hook = delivery.webhook
+        if not hook.is_active:
+            return delivery.state
+        payload = webhook_payload(delivery)
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Leaven-Signature": webhook_signature(hook.secret, body),
+            "X-Leaven-Event-Id": delivery.event_id,
+            "User-Agent": "Leaven-Webhooks/1",
+        }
+        status, error = None, ""
+        try:
+            status = (post or _post)(hook.url, body, headers)
+        except Exception as exc:  # noqa: BLE001 - any transport failure is a failed attempt
+            error = type(exc).__name__
+        delivery.attempts += 1
+        delivery.last_status = status
+        delivery.last_error = error[:200]
+        if status is not None and 200 <= status < 300:
+            delivery.state = WebhookDelivery.State.DELIVERED
+            delivery.delivered_at = timezone.now()
+            hook.consecutive_failures = 0
+        else:
+            hook.consecutive_failures += 1
+            if delivery.attempts >= WEBHOOK_MAX_ATTEMPTS:
+                delivery.state = WebhookDelivery.State.FAILED
+            else:
+                delivery.next_attempt_at = timezone.now() + _backoff(delivery.attempts)
+            if hook.consecutive_failures >= WEBHOOK_MAX_FAILURES:
+                hook.is_active = False
+                hook.disabled_at = timezone.now()
+                audit_record(actor=None, verb="webhook.auto_disabled", obj=hook, unit=hook.unit)
+        delivery.save()
+        hook.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
+        return delivery.state
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def deliveries_due(*, now: Any = None, limit: int = 200) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        WebhookDelivery.objects.filter(
+            state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now, webhook__is_active=True
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
