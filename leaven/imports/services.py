@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gc
 import io
 import json
 import os
@@ -47,7 +48,11 @@ SMS_OUT = str(Phone.SMSStatus.OPTED_OUT.value)
 PHONE_OTHER = str(Phone.Kind.OTHER.value)
 # A running import that has not committed a batch for this long has lost its worker.
 STALLED_SECONDS = 300
-BATCH_ROWS = int(os.environ.get("LEAVEN_IMPORT_BATCH_ROWS", "5000"))
+BATCH_ROWS = int(os.environ.get("LEAVEN_IMPORT_BATCH_ROWS", "10000"))
+# On SQLite, an import of at least this many rows (and at least half as many as the people
+# already stored) is a bulk load: see _bulk_indexes_drop.
+BULK_ROWS = int(os.environ.get("LEAVEN_IMPORT_BULK_ROWS", "400000"))
+BULK_VENDORS = {"sqlite"}
 # Values per IN (...) lookup: within SQLite's and PostgreSQL's limits on parameters.
 LOOKUP_CHUNK = 2000
 # SQLite pages (4 KB) of write-ahead log between checkpoints while an import runs.
@@ -883,6 +888,93 @@ def _validate_all(job: ImportJob, cleaner: pipeline.Cleaner, path: Path) -> int:
     return rejected
 
 
+# Secondary indexes a bulk load drops and rebuilds: never a unique one (those guard
+# correctness) and never one the loader's own lookups use (household_id for residents,
+# the blind indexes of emails and phones, the person of a voter record).
+BULK_MODELS: tuple[type[Model], ...] = (Person, PersonUnit, Household, VoterRecord, Email, Phone)
+BULK_KEEP = {
+    ("people_person", "household_id"),
+    ("people_email", "address_index"),
+    ("people_phone", "number_index"),
+}
+
+
+def _bulk_statements() -> list[tuple[str, str, str]]:
+    """(table, index name, CREATE INDEX statement) of the droppable indexes, from the models
+    themselves, so a rebuild never depends on anything the load wrote down."""
+    statements: list[tuple[str, str, str]] = []
+    # Only its statement builder is used, outside a `with`: entering a SQLite schema
+    # editor would need foreign-key checks off, which cannot change inside a transaction.
+    editor = connection.schema_editor(collect_sql=True, atomic=False)
+    for model in BULK_MODELS:
+        table = model._meta.db_table
+        # Django's own list of a model's non-unique indexes (what migrate creates).
+        for statement in editor._model_indexes_sql(model):  # type: ignore[attr-defined]
+            sql = str(statement)
+            columns = statement.parts.get("columns")
+            name = str(statement.parts["name"]).strip('"')
+            if (table, str(columns).strip('"')) in BULK_KEEP:
+                continue
+            statements.append((table, name, sql))
+    return statements
+
+
+def _present_indexes(cursor: Any) -> set[str]:
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()")
+    else:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {row[0] for row in cursor.fetchall()}
+
+
+def bulk_indexes_restore() -> list[str]:
+    """Rebuild any droppable index a bulk load left out (a load that finished, was
+    cancelled, or was killed before it could rebuild). Cheap when nothing is missing.
+    Returns the names rebuilt."""
+    rebuilt: list[str] = []
+    with connection.cursor() as cursor:
+        present = _present_indexes(cursor)
+        missing = [(name, sql) for _table, name, sql in _bulk_statements() if name not in present]
+        if not missing:
+            return rebuilt
+        # (Only outside a transaction: SQLite refuses the change inside one.)
+        sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+        if sqlite:
+            # A rebuild sorts the whole table: let SQLite's sorter spill to temporary files,
+            # not to memory (the connection keeps temporary data in memory otherwise).
+            cursor.execute("PRAGMA temp_store=FILE")
+        try:
+            for name, sql in missing:
+                cursor.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+                rebuilt.append(name)
+        finally:
+            if sqlite:
+                cursor.execute("PRAGMA temp_store=MEMORY")
+    return rebuilt
+
+
+def _bulk_indexes_drop(job: ImportJob) -> bool:
+    """For a large load on SQLite: drop the secondary indexes of the people tables that
+    the load does not read, so each row is written once instead of once per index, and
+    rebuild them (sorted, in one pass each) when the load ends. Only when the load is
+    large and not much smaller than what is already stored (a rebuild reads the whole
+    table). While it runs, lists sorted by name are slower for everyone; nothing is wrong,
+    and a killed load's indexes are rebuilt by the next run of any import."""
+    remaining = job.rows_total - job.checkpoint_row
+    if connection.vendor not in BULK_VENDORS or remaining < BULK_ROWS:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(Person._meta.db_table)}")  # noqa: S608
+        stored = int(cursor.fetchone()[0] or 0)
+        if remaining * 2 < stored:
+            return False
+        present = _present_indexes(cursor)
+        for _table, name, _sql in _bulk_statements():
+            if name in present:
+                cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+    return True
+
+
 def job_run(*, job_id: int) -> ImportJob:
     """Run (or resume) an import: batch after batch, each committed with its checkpoint.
     Safe to run twice: a finished import is left alone; a resumed one starts after the last
@@ -890,6 +982,8 @@ def job_run(*, job_id: int) -> ImportJob:
     job = ImportJob.objects.select_related("owner_unit", "actor").get(pk=job_id)
     if job.finished or job.state not in (ImportJob.State.QUEUED, ImportJob.State.RUNNING):
         return job
+    bulk_indexes_restore()
+    bulk = _bulk_indexes_drop(job)
     if connection.vendor == "sqlite":
         # Memory-mapped reads help pages, not a bulk load: without them the process's memory
         # is bounded by the page cache, whatever the size of the file or the database.
@@ -900,9 +994,26 @@ def job_run(*, job_id: int) -> ImportJob:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA mmap_size=0")
             cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        if bulk:
+            # The loader writes only ids it has just read or reserved in the same
+            # transaction; checking each reference again per row is redundant work.
+            # (A no-op inside an outer transaction, where the checks stay on.)
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA foreign_keys=OFF")
+    # A batch holds tens of thousands of small objects that all live until it is written:
+    # the cycle collector would walk them again and again for nothing (they hold no
+    # cycles). Collect less often during the run, and as before afterwards.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), thresholds[1], thresholds[2])
     try:
         return _run(job)
     finally:
+        gc.set_threshold(*thresholds)
+        if bulk and connection.connection is not None:
+            if connection.vendor == "sqlite":
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA foreign_keys=ON")
+            bulk_indexes_restore()
         if connection.vendor == "sqlite" and connection.connection is not None:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA mmap_size=268435456")

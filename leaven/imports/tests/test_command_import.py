@@ -59,7 +59,7 @@ def test_help_through_the_leaven_command():
     assert "--mapping" in result.stdout and "--resume" in result.stdout
 
 
-def _env(tmp_path: Path) -> dict[str, str]:
+def _env(tmp_path: Path, bulk: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'crash.sqlite3'}",
@@ -67,6 +67,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
         LEAVEN_IMPORT_DIR=str(tmp_path / "files"),
         LEAVEN_IMPORT_BATCH_ROWS="100",
         LEAVEN_ENV_FILE=str(tmp_path / "no.env"),
+        # A bulk load (secondary indexes dropped during the run) from this many rows up.
+        LEAVEN_IMPORT_BULK_ROWS="1000" if bulk else "1000000000",
     )
     return env
 
@@ -83,10 +85,12 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def test_killed_import_resumes_without_doubling(tmp_path):
+@pytest.mark.parametrize("bulk", [False, True], ids=["indexed", "bulk"])
+def test_killed_import_resumes_without_doubling(tmp_path, bulk):
     """The import process is killed with SIGKILL after its first committed batch; the
-    resumed import continues after the last committed row and every row is there once."""
-    env = _env(tmp_path)
+    resumed import continues after the last committed row and every row is there once.
+    A bulk load killed without its secondary indexes gets them back when it resumes."""
+    env = _env(tmp_path, bulk)
     _manage(env, "migrate", "-v0")
     _manage(
         env,
@@ -121,6 +125,10 @@ def test_killed_import_resumes_without_doubling(tmp_path):
     people = database.execute("SELECT count(*) FROM people_person").fetchone()[0]
     voters = database.execute("SELECT count(*) FROM geo_voterrecord").fetchone()[0]
     assert people == voters == committed  # no half-written batch
+    indexes = {
+        row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type='index'")
+    }
+    assert ("person_sort_idx" in indexes) is not bulk
     output = _manage(env, "import", "--resume", str(job_id))
     assert "done" in output
     counts = database.execute(
@@ -130,6 +138,11 @@ def test_killed_import_resumes_without_doubling(tmp_path):
     assert database.execute("SELECT count(*) FROM people_person").fetchone()[0] == rows
     links = database.execute("SELECT count(*) FROM people_personunit").fetchone()[0]
     assert links == rows
+    indexes = {
+        row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type='index'")
+    }
+    assert {"person_sort_idx", "voter_precinct_idx", "personunit_unit_idx"} <= indexes
+    assert database.execute("PRAGMA foreign_key_check").fetchall() == []
     database.close()
 
 

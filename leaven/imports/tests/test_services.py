@@ -469,3 +469,67 @@ def test_bad_bytes_after_some_batches_fail_the_import_clearly(upload, coordinato
     assert job.state == ImportJob.State.FAILED
     assert "encoding" in job.error
     assert 0 < job.checkpoint_row == Person.objects.count() < 3000
+
+
+def _index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        return services._present_indexes(cursor)
+
+
+def test_bulk_load_drops_and_rebuilds_secondary_indexes(run_file, monkeypatch):
+    """A large load on SQLite writes the people tables without their secondary indexes
+    (never a unique one, never one its own lookups read) and rebuilds every one of them
+    when it ends; the rows are the same as with the indexes in place. PostgreSQL keeps its
+    indexes (its bulk path is COPY)."""
+    monkeypatch.setattr(services, "BULK_ROWS", 1)
+    droppable = {name for _table, name, _sql in services._bulk_statements()}
+    assert "person_sort_idx" in droppable and "voter_precinct_idx" in droppable
+    assert not any("household_id" in sql for _t, _n, sql in services._bulk_statements())
+    seen: list[set[str]] = []
+    write = services._Writer.write
+
+    def spy(self, records):
+        seen.append(_index_names())
+        return write(self, records)
+
+    monkeypatch.setattr(services._Writer, "write", spy)
+    rows = [
+        nc_row(voter_reg_num=str(n), first_name="JOSÉ", last_name=f"MUÑOZ{n}", state_cd="NC",
+               res_street_address=f"{n % 2} OAK ST", res_city_desc="DURHAM", zip_code="27701",
+               precinct_abbrv="DU01")
+        for n in range(1, 6)
+    ]  # fmt: skip
+    job = run_file(nc_file(rows), preset="ncvoter", name="nc.txt")
+    assert job.state == ImportJob.State.DONE and job.rows_created == 5
+    assert Person.objects.count() == VoterRecord.objects.count() == 5
+    assert Household.objects.count() == 2
+    assert droppable <= _index_names()
+    if connection.vendor == "sqlite":
+        assert seen and not (droppable & seen[0])
+    else:
+        assert seen and droppable <= seen[0]
+
+
+def test_small_load_keeps_its_indexes(run_file, monkeypatch):
+    """Below the bulk threshold nothing is dropped."""
+    droppable = {name for _table, name, _sql in services._bulk_statements()}
+    seen: list[set[str]] = []
+    write = services._Writer.write
+
+    def spy(self, records):
+        seen.append(_index_names())
+        return write(self, records)
+
+    monkeypatch.setattr(services._Writer, "write", spy)
+    run_file(_csv([["Ana", "Ruiz", "", "", "", "", "", ""]]))
+    assert seen and droppable <= seen[0]
+
+
+def test_indexes_a_killed_bulk_load_left_out_are_rebuilt_by_the_next_run(run_file):
+    """If a bulk load was killed before it could rebuild its indexes, the next import that
+    runs rebuilds them first."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX person_sort_idx")
+    assert "person_sort_idx" not in _index_names()
+    run_file(_csv([["Ana", "Ruiz", "", "", "", "", "", ""]]))
+    assert "person_sort_idx" in _index_names()
