@@ -21,6 +21,9 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "people": ("bench.people", "demo generation, people list, person page, segment count"),
     "broadcast": ("bench.broadcast", "queue a 100,000-person segment, deliver 10,000 emails"),
     "import": ("bench.imports", "a North Carolina voter file into SQLite through the pipeline"),
+    "api": ("bench.api", "list 100,000 people through the Action Network API, 25 per page"),
+    "fanout": ("bench.rapid", "rapid response: alert 10,000 of 100,000 responders, radius query"),
+    "turf": ("bench.canvass", "cut 100,000 doors into ~50-door turfs, walks against OR-Tools"),
 }
 
 

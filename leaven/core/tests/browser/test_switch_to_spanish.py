@@ -24,7 +24,9 @@ def test_switch_to_spanish_and_it_sticks(page, sign_in_as, coordinator, make_per
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.get_by_role("heading", name="Personas", level=1)).to_be_visible()
     expect(page.get_by_role("button", name="Cerrar sesión")).to_be_visible()
-    expect(page.get_by_role("button", name="Español")).to_have_attribute("aria-pressed", "true")
+    # The header now offers the other language only.
+    expect(page.get_by_role("button", name="Español")).to_have_count(0)
+    expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "false")
 
     # The choice sticks on the next page.
     page.get_by_role("link", name="Panel").click()
