@@ -401,6 +401,16 @@ def _lookup(
     return rows
 
 
+def _names_agree(stored: tuple[str, str] | None, row: tuple[str, str]) -> bool:
+    """Whether a stored person's (sort_name, given_sort) and a row's could be one person:
+    the same given name, or the same family name."""
+    if stored is None:
+        return False
+    if stored[1] == row[1]:
+        return True
+    return stored[0].split("\x1f")[0] == row[0].split("\x1f")[0]
+
+
 def _codes_for_points(points: list[tuple[float, float]]) -> list[tuple[str, str]]:
     """(precinct, ward) codes for points by their boundaries, when geography can answer;
     ("", "") for each point otherwise. Asked at run time so imports never depend on it;
@@ -620,14 +630,27 @@ class _Writer:
                 )
             )
             registered.update(match.values())
+            # A shared email or phone is not proof of one person (a family often shares a
+            # phone): a contact match also needs the same given name or the same family name.
+            owner_names = {
+                pid: (sort_name, given_sort)
+                for pid, sort_name, given_sort in _lookup(
+                    cursor, Person, ("id", "sort_name", "given_sort"), "id",
+                    sorted({*email_owner.values(), *phone_owner.values()}),
+                )
+            }  # fmt: skip
+
+            def named_alike(pid: int | None, i: int) -> bool:
+                return pid is not None and _names_agree(owner_names.get(pid), sorts[i])
+
             for i, r in enumerate(records):
                 if i in match:
                     continue
                 candidate: int | None = None
-                if r.email:
-                    candidate = email_owner.get(email_keys[i])
-                if candidate is None and r.phone:
-                    candidate = phone_owner.get(phone_keys[i])
+                if r.email and named_alike(email_owner.get(email_keys[i]), i):
+                    candidate = email_owner[email_keys[i]]
+                if candidate is None and r.phone and named_alike(phone_owner.get(phone_keys[i]), i):
+                    candidate = phone_owner[phone_keys[i]]
                 if candidate is None and r.address_key:
                     candidate = resident.get((households[r.address_key], sort_keys[i]))
                 if candidate is not None and r.registration_number:
@@ -637,20 +660,49 @@ class _Writer:
                         registered.add(candidate)
                 if candidate is not None:
                     match[i] = candidate
-            # Rows of the same file for the same person (same registration) merge.
+            # Rows of this batch for the same new person merge, by the same rules as a match
+            # with someone already stored: registration, then email, then phone (each with a
+            # name that agrees), then name and address. Two registrations never merge.
             seen_reg: dict[tuple[str, str], int] = {}
+            seen_email: dict[str, int] = {}
+            seen_phone: dict[str, int] = {}
+            seen_home: dict[tuple[int, str], int] = {}
+            reg_of: dict[int, tuple[str, str]] = {}
             new_idx: list[int] = []
             alias: dict[int, int] = {}
             for i, r in enumerate(records):
-                reg_key = (r.voter_state, r.registration_number)
                 if i in match:
                     continue
+                reg_key = (r.voter_state, r.registration_number)
+                home = (households[r.address_key], sort_keys[i]) if r.address_key else None
+                first: int | None = None
                 if r.registration_number and reg_key in seen_reg:
-                    alias[i] = seen_reg[reg_key]
-                    continue
+                    first = seen_reg[reg_key]
+                else:
+                    if r.email and email_keys[i] in seen_email:
+                        first = seen_email[email_keys[i]]
+                        first = first if _names_agree(sorts[first], sorts[i]) else None
+                    if first is None and r.phone and phone_keys[i] in seen_phone:
+                        first = seen_phone[phone_keys[i]]
+                        first = first if _names_agree(sorts[first], sorts[i]) else None
+                    if first is None and home is not None:
+                        first = seen_home.get(home)
+                    if first is not None and r.registration_number and reg_of.get(first):
+                        first = None  # the first row's person already has a registration
+                if first is None:
+                    first = i
+                    new_idx.append(i)
+                else:
+                    alias[i] = first
                 if r.registration_number:
-                    seen_reg[reg_key] = i
-                new_idx.append(i)
+                    seen_reg.setdefault(reg_key, first)
+                    reg_of.setdefault(first, reg_key)
+                if r.email:
+                    seen_email.setdefault(email_keys[i], first)
+                if r.phone:
+                    seen_phone.setdefault(phone_keys[i], first)
+                if home is not None:
+                    seen_home.setdefault(home, first)
             person_ids = _reserve_ids(cursor, Person, len(new_idx))
             pid_of: dict[int, int] = dict(match)
             people_rows, links = [], []

@@ -215,6 +215,53 @@ def test_match_by_email_then_name_and_address(run_file, admin, tree):
     assert Person.objects.get(pk=by_address.pk).household_id == home.pk
 
 
+def test_a_shared_phone_does_not_merge_two_people(run_file, admin, tree):
+    """A mother and her son share a phone: a row for him matches neither her record nor her
+    name; he is a new person with the same phone, and her name is unchanged."""
+    mother = people_services.person_create(
+        actor=admin, owner_unit=tree.committee_a, given_name="Rosa", family_name="Díaz",
+        phones=[PhoneInput(number="+19195550142")],
+    )  # fmt: skip
+    job = run_file(_csv([["Kevin", "Morales", "", "+1 919 555 0142", "", "", "", ""]]))
+    assert (job.rows_created, job.rows_updated) == (1, 0)
+    assert Person.objects.get(pk=mother.pk).given_name == "Rosa"
+    son = Person.objects.exclude(pk=mother.pk).get()
+    assert son.given_name == "Kevin" and son.phones.count() == 1
+
+
+def test_a_phone_match_with_the_same_family_name_updates(run_file, admin, tree):
+    """A shared contact with an agreeing name (here the family name) is the same person:
+    the file's corrected given name is kept, no one is added."""
+    stored = people_services.person_create(
+        actor=admin, owner_unit=tree.committee_a, given_name="Jon", family_name="Pérez",
+        phones=[PhoneInput(number="+19195550143")],
+    )  # fmt: skip
+    job = run_file(_csv([["John", "Perez", "", "919-555-0143", "", "", "", ""]]))
+    assert (job.rows_created, job.rows_updated) == (0, 1)
+    assert Person.objects.get(pk=stored.pk).given_name == "John"
+
+
+def test_repeated_rows_of_one_file_make_one_person(run_file):
+    """The same person twice in one file (same email, or same name at the same address) is
+    one person; two people sharing a phone in one file stay two."""
+    job = run_file(
+        _csv([
+            ["Ana", "Ruiz", "ana@example.org", "", "", "", "", ""],
+            ["Ana", "Ruiz", "ANA@example.org", "9195550150", "", "", "", ""],
+            ["Luis", "Soto", "", "", "5 Elm Ave", "Durham", "NC", ""],
+            ["LUIS", "SOTO", "", "", "5 Elm Avenue", "Durham", "NC", ""],
+            ["Rosa", "Díaz", "", "9195550160", "", "", "", ""],
+            ["Kevin", "Morales", "", "9195550160", "", "", "", ""],
+        ])
+    )  # fmt: skip
+    assert job.state == ImportJob.State.DONE
+    names = sorted(Person.objects.values_list("given_name", flat=True))
+    assert names == ["Ana", "Kevin", "Luis", "Rosa"]
+    ana = Person.objects.get(given_name="Ana")
+    assert ana.emails.count() == 1 and ana.phones.count() == 1
+    assert Phone.objects.count() == 3
+
+
 def test_people_in_another_unit_are_not_matched(run_file, admin, tree):
     """Matching stays inside the unit: a person of another committee is not touched."""
     other = people_services.person_create(
