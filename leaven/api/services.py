@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -171,14 +176,49 @@ def idempotent_store(
 # Webhooks -------------------------------------------------------------------------------
 
 
+def _allow_local() -> bool:
+    return bool(getattr(settings, "LEAVEN_WEBHOOKS_ALLOW_HTTP_LOCAL", False))
+
+
+def _private_address(host: str) -> bool:
+    """Whether a host is, or is written as, an address inside a private network: loopback,
+    link-local (cloud metadata), private ranges, or a name for this machine."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
 def _clean_url(url: str) -> str:
     url = url.strip()
-    allow_http = getattr(settings, "LEAVEN_WEBHOOKS_ALLOW_HTTP_LOCAL", False)
-    if url.startswith("https://"):
+    parts = urllib.parse.urlsplit(url)
+    if _allow_local() and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost"):
         return url
-    if allow_http and url.startswith(("http://127.0.0.1", "http://localhost")):
-        return url
-    raise ValidationError({"url": _("Use an https:// address.")})
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValidationError({"url": _("Use an https:// address.")})
+    if _private_address(parts.hostname):
+        raise ValidationError({"url": _("Use a public address, not one inside a private network.")})
+    return url
+
+
+def _resolves_public(host: str) -> bool:
+    """Every address the host name resolves to right now is public."""
+    try:
+        infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and not any(_private_address(str(a)) for a in addresses)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A webhook answer that redirects is an answer, not an instruction to post elsewhere."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
 
 
 @transaction.atomic
@@ -316,12 +356,16 @@ def delivery_send(*, delivery_id: int, post: Any = None) -> str:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    import urllib.error
-    import urllib.request
-
+    """POST once, following no redirect, and only to a host that resolves to public
+    addresses (the name may have changed since the webhook was saved)."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    local = _allow_local() and host in ("127.0.0.1", "localhost")
+    if not local and not _resolves_public(host):
+        raise PermissionError("webhook host does not resolve to a public address")
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
+    opener = urllib.request.build_opener(_NoRedirect)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with opener.open(request, timeout=10) as response:
             return int(response.status)
     except urllib.error.HTTPError as error:
         return int(error.code)

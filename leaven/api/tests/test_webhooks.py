@@ -26,6 +26,13 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(receiver.status)
+                if 300 <= receiver.status < 400:
+                    self.send_header("Location", "/elsewhere")
+                self.end_headers()
+
+            def do_GET(self) -> None:  # noqa: N802
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, b""))
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -248,3 +255,50 @@ def test_dues_payment_is_delivered_as_a_donation(
     assert donation["_links"]["osdi:person"]["href"].startswith(
         "https://leaven.example/api/v2/people/"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://10.0.0.8/hook",
+        "https://[::1]/hook",
+        "https://localhost/hook",
+        "https://printer.local/hook",
+    ],
+)
+def test_addresses_inside_a_private_network_are_refused(tree, admin, url):
+    """A webhook may not point at this machine, a private network or cloud metadata."""
+    from django.core.exceptions import ValidationError
+
+    from leaven.api.services import webhook_create
+
+    with pytest.raises(ValidationError) as caught:
+        webhook_create(actor=admin, unit=tree.committee_a, url=url, topics=["tagging"])
+    assert "private network" in str(caught.value)
+
+
+def test_a_name_that_resolves_inside_a_private_network_is_not_posted_to():
+    """At delivery the name is resolved again; a private address stops the post."""
+    from leaven.api.services import _post
+
+    with pytest.raises(PermissionError):
+        _post("https://localhost.example.invalid./hook", b"[]", {})
+    with pytest.raises(PermissionError):
+        _post("https://localhost/hook", b"[]", {})
+
+
+def test_a_redirect_is_not_followed(
+    hook, receiver, make_person, django_capture_on_commit_callbacks
+):
+    """A receiver answering with a redirect gets no second post elsewhere; the attempt
+    counts as failed (3xx is not delivered)."""
+    from leaven.api.models import WebhookDelivery
+
+    receiver.status = 302
+    with django_capture_on_commit_callbacks(execute=True):
+        make_person(given_name="Rosa")
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.last_status == 302 and delivery.state == WebhookDelivery.State.PENDING
+    assert len(receiver.requests) == 1
