@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "LEAVEN_SMS_RATE": 10,
     # Email connections a worker keeps open and sends over at once.
     "LEAVEN_EMAIL_CONNECTIONS": 1,
+    # Threads a worker sends texts over at once, with a transport that can be forked.
+    "LEAVEN_SMS_CONNECTIONS": 4,
     "LEAVEN_OUTBOX_BATCH": 200,
     "LEAVEN_OUTBOX_LEASE_SECONDS": 120,
     "LEAVEN_OUTBOX_MAX_ATTEMPTS": 5,

@@ -12,6 +12,7 @@ import functools
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -784,6 +785,67 @@ class DrainResult:
         return self.sent + self.suppressed + self.held + self.retried + self.failed
 
 
+def _rows_with(table: str, columns: str, column: str, values: set[str]) -> list[tuple[Any, ...]]:
+    """`columns` of the rows of `table` whose `column` is one of `values`, in plain SQL:
+    a batch holds thousands of values, and the ORM's per-value work costs more than the
+    query."""
+    found: list[tuple[Any, ...]] = []
+    ordered = sorted(values)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ordered), 900):
+            chunk = ordered[start : start + 900]
+            cursor.execute(
+                f"SELECT {columns} FROM {table} "  # noqa: S608 (names are ours, values bound)
+                f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found += cursor.fetchall()
+    return found
+
+
+def _contact_states(channel: str, indexes: set[str]) -> tuple[set[str], set[str], set[str]]:
+    """(destinations nobody may send to, destinations with broadcast consent, destinations
+    with round-the-clock alert consent: texts only), for a batch's destinations."""
+    if channel == Channel.EMAIL:
+        return (*_blocked_indexes(channel, indexes), set())
+    blocked = {
+        row[0]
+        for row in _rows_with(
+            SmsSuppression._meta.db_table, "number_index", "number_index", indexes
+        )
+    }
+    consented: set[str] = set()
+    urgent_ok: set[str] = set()
+    for index, status, urgent in _rows_with(
+        Phone._meta.db_table, "number_index, sms_status, urgent_alerts", "number_index", indexes
+    ):
+        if status == Phone.SMSStatus.OPTED_OUT:
+            blocked.add(index)
+        elif status == Phone.SMSStatus.OPTED_IN:
+            consented.add(index)
+            if urgent:
+                urgent_ok.add(index)
+    return blocked, consented, urgent_ok
+
+
+def _recipient_units(messages: list[OutboxMessage]) -> dict[int, OrgUnit | None]:
+    """For each non-urgent text of a batch, the unit whose time zone sets its quiet hours:
+    the recipient's unit (households have none yet), else the message's own."""
+    wanted = [m for m in messages if not m.urgent and m.kind != OutboxMessage.Kind.COMPLIANCE]
+    if not wanted:
+        return {}
+    person_units = dict(
+        Person.objects.filter(pk__in={m.person_id for m in wanted if m.person_id}).values_list(
+            "pk", "owner_unit_id"
+        )
+    )
+    unit_of = {
+        m.pk: person_units.get(m.person_id) if m.person_id else m.owner_unit_id for m in wanted
+    }
+    units = OrgUnit.objects.in_bulk({u for u in unit_of.values() if u is not None})
+    return {pk: units.get(unit_id) if unit_id else None for pk, unit_id in unit_of.items()}
+
+
 def _blocked_indexes(channel: str, indexes: set[str]) -> tuple[set[str], set[str]]:
     """(destinations nobody may send to, destinations with broadcast consent)."""
     if channel == Channel.EMAIL:
@@ -814,14 +876,6 @@ def _blocked_indexes(channel: str, indexes: set[str]) -> tuple[set[str], set[str
         ).values_list("number_index", flat=True)
     )
     return blocked, consented
-
-
-def _urgent_consent(indexes: set[str]) -> set[str]:
-    return set(
-        Phone.objects.filter(
-            number_index__in=indexes, sms_status=Phone.SMSStatus.OPTED_IN, urgent_alerts=True
-        ).values_list("number_index", flat=True)
-    )
 
 
 def email_footer(message: OutboxMessage) -> tuple[str, dict[str, str]]:
@@ -914,20 +968,22 @@ def outbox_process(
     first of them, the others come from the channel's configured transport."""
     now = now or timezone.now()
     release_expired(now=now)
+    claimed_at = time.monotonic()
     ids = outbox_claim(
         channel=channel, limit=limit or int(conf.get("LEAVEN_OUTBOX_BATCH")), now=now
     )
     result = DrainResult()
     if not ids:
         return result
-    rows = OutboxMessage.objects.filter(pk__in=ids).order_by("pk")
-    if channel == Channel.SMS:
-        # Quiet hours need the recipient's unit (its time zone); email never does.
-        rows = rows.select_related("owner_unit", "person__owner_unit")
-    messages = list(rows)
+    messages = list(
+        OutboxMessage.objects.filter(pk__in=ids)
+        .defer("provider_id", "delivery_status", "error_code", "sent_at", "created_at")
+        .order_by("pk")
+    )
     indexes = {m.destination_index for m in messages}
-    blocked, consented = _blocked_indexes(channel, indexes)
-    urgent_ok = _urgent_consent(indexes) if channel == Channel.SMS else set()
+    blocked, consented, urgent_ok = _contact_states(channel, indexes)
+    # Quiet hours need the recipient's unit (its time zone); email and urgent texts never do.
+    units = _recipient_units(messages) if channel == Channel.SMS else {}
     transport = transport or transport_for(channel)
     max_attempts = int(conf.get("LEAVEN_OUTBOX_MAX_ATTEMPTS"))
     lanes = (
@@ -952,9 +1008,7 @@ def outbox_process(
                     result.suppressed += 1
                     continue
                 if channel == Channel.SMS and not message.urgent:
-                    # The recipient's time zone: their unit's (households have none yet).
-                    unit = message.person.owner_unit if message.person else message.owner_unit
-                    release = quiet_release_at(unit, now)
+                    release = quiet_release_at(units.get(message.pk), now)
                     if release is not None:
                         _finish(
                             message.pk,
@@ -967,6 +1021,9 @@ def outbox_process(
             to_send.append(message)
         if lanes > 1 and len(to_send) > 1:
             _send_parallel(to_send, transport, lanes, now, max_attempts, result)
+            return result
+        if channel == Channel.SMS and getattr(transport, "reconciles", False) and to_send:
+            _send_reconciled(to_send, transport, now, max_attempts, result, claimed_at)
             return result
         for message in to_send:
             outgoing = _outgoing(message)
@@ -1121,6 +1178,98 @@ def _send_parallel(
         thread.join()
     if failure is not None:
         raise failure
+
+
+def _send_reconciled(
+    to_send: list[OutboxMessage],
+    first: Transport,
+    now: datetime,
+    max_attempts: int,
+    result: DrainResult,
+    claimed_at: float,
+) -> None:
+    """Send a batch of texts through a transport whose `lookup` is authoritative, over up to
+    LEAVEN_SMS_CONNECTIONS threads (when the transport can `fork`), then record every
+    outcome in one commit.
+
+    The reconciliation rule is what makes one commit per batch safe: if the worker dies
+    after the provider accepted some texts and before that commit, those rows stay
+    `sending` until their lease runs out, are then released with `reconcile` set, and the
+    next attempt finds each one at the provider and records it without sending it again.
+    A text is handed over only while at least half of the lease remains, so no other worker
+    can take a row back while it is being sent; rows not tried by then go back to pending
+    as they were, and the one in flight when a transport fails unexpectedly stays `sending`
+    to be reconciled."""
+    deadline = claimed_at + int(conf.get("LEAVEN_OUTBOX_LEASE_SECONDS")) / 2
+    fork = getattr(first, "fork", None)
+    lanes = max(1, int(conf.get("LEAVEN_SMS_CONNECTIONS"))) if fork is not None else 1
+    count = min(lanes, len(to_send))
+    transports = [first] + [fork() for _ in range(count - 1)] if fork is not None else [first]
+    work = iter(to_send)
+    taking = threading.Lock()
+    # list.append is atomic: the lanes report into these without a lock.
+    outcomes: list[tuple[OutboxMessage, str | None, SendError | None]] = []
+    failures: list[tuple[BaseException, OutboxMessage | None]] = []
+
+    def lane(transport: Transport) -> None:
+        opened = False
+        message: OutboxMessage | None = None
+        try:
+            while not failures and time.monotonic() < deadline:
+                with taking:
+                    message = next(work, None)
+                if message is None:
+                    break
+                outgoing = _outgoing(message)
+                try:
+                    if not opened:
+                        transport.open()
+                        opened = True
+                    provider_id = transport.lookup(outgoing) if message.reconcile else None
+                    if provider_id is None:
+                        provider_id = transport.send(outgoing)
+                except SendError as error:
+                    outcomes.append((message, None, error))
+                else:
+                    outcomes.append((message, provider_id, None))
+                message = None
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after recording
+            failures.append((exc, message))
+        finally:
+            if opened:
+                transport.close()
+
+    if count == 1:
+        lane(transports[0])
+    else:
+        threads = [
+            threading.Thread(target=lane, args=(t,), name=f"outbox-sms-{i}", daemon=True)
+            for i, t in enumerate(transports)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    reported = {message.pk for message, _id, _error in outcomes}
+    in_flight = {message.pk for _exc, message in failures if message is not None}
+    untried = [m.pk for m in to_send if m.pk not in reported and m.pk not in in_flight]
+    sent = [
+        (message.pk, message.attempts + 1, provider_id)
+        for message, provider_id, error in outcomes
+        if error is None and provider_id is not None
+    ]
+    with transaction.atomic():
+        _finish_sent_many(sent)
+        for message, _id, error in outcomes:
+            if error is not None:
+                _record_error(message, error, now, max_attempts, result)
+        if untried:
+            OutboxMessage.objects.filter(pk__in=untried, state=OutboxMessage.State.SENDING).update(
+                state=OutboxMessage.State.PENDING, lease_until=None
+            )
+    result.sent += len(sent)
+    if failures:
+        raise failures[0][0]
 
 
 def _apply_permanent(message: OutboxMessage, error: SendError) -> None:

@@ -3,6 +3,13 @@
 A transport's `send` returns the provider's id for the message, or raises `SendError`
 classified as permanent (no retry) or temporary (retried with backoff). `lookup` answers,
 after a crash, whether the provider already accepted a message (None when it cannot tell).
+
+A transport whose `lookup` is authoritative (it always finds a message the provider
+accepted) sets `reconciles = True`: the outbox then sends a whole batch of texts before
+recording the outcomes in one commit, because a crash in between is reconciled with the
+provider instead of sent again. A transport that can be used from several threads at once
+offers `fork()`, which returns a transport for another thread (itself when it is
+thread-safe); the outbox then sends texts over LEAVEN_SMS_CONNECTIONS threads.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ class SendError(Exception):
 
 class Transport(Protocol):
     channel: str
+    # Optional: `reconciles: bool` (lookup is authoritative) and `fork() -> Transport`.
 
     def open(self) -> None: ...
 
@@ -273,10 +281,15 @@ class TwilioTransport:
     against a local server)."""
 
     channel = "sms"
+    # Twilio can be asked for the messages it holds to a number: see `lookup`.
+    reconciles = True
 
     def __init__(self) -> None:
         from twilio.rest import Client  # type: ignore[import-untyped]
 
+        # The library logs every request at INFO, a lookup's query (the phone number)
+        # included: no personal data in logs.
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         self.client = Client(conf.get("TWILIO_ACCOUNT_SID"), conf.get("TWILIO_AUTH_TOKEN"))
         self.client.api.base_url = str(conf.get("TWILIO_API_BASE")).rstrip("/")
         self.from_number = str(conf.get("TWILIO_FROM_NUMBER"))
@@ -286,6 +299,10 @@ class TwilioTransport:
 
     def close(self) -> None:
         return None
+
+    def fork(self) -> TwilioTransport:
+        """A transport for another sending thread: its own client and HTTP session."""
+        return TwilioTransport()
 
     def status_callback(self, key: str) -> str:
         from django.urls import reverse

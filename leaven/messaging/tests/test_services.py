@@ -3,7 +3,7 @@ at send time, errors classified, reconciliation after a crash."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -547,3 +547,173 @@ def test_event_link_needs_a_public_event_of_ones_own(organizer, tree, problem):
         )
     assert "event" in caught.value.message_dict
     assert not Broadcast.objects.exists()
+
+
+# --------------------------------------------------------------------------- texts in batches
+# A transport whose lookup is authoritative (Twilio's) lets the outbox send a whole batch of
+# texts, over several threads, and record the outcomes in one commit: a crash before that
+# commit is reconciled with the provider after the lease, never sent again.
+
+
+class Provider:
+    """An SMS provider in memory: it keeps what it accepted by key and answers `lookup`
+    honestly. `fail_at` (1-based) makes that send accept the text and then fail without an
+    answer, as a dying connection would; `barrier` holds the first sends until that many
+    run at once."""
+
+    channel = "sms"
+    reconciles = True
+
+    def __init__(self, *, fail_at: int = 0, barrier: int = 0) -> None:
+        import threading
+
+        self.accepted: dict[str, str] = {}
+        self.sends = 0
+        self.threads: set[str] = set()
+        self.lock = threading.Lock()
+        self.fail_at = fail_at
+        self.barrier = threading.Barrier(barrier) if barrier else None
+
+    def open(self):
+        return None
+
+    def close(self):
+        return None
+
+    def fork(self):
+        return self
+
+    def send(self, message):
+        import threading
+
+        with self.lock:
+            self.sends += 1
+            number = self.sends
+            self.accepted[message.key] = f"SM{number:032d}"
+            self.threads.add(threading.current_thread().name)
+        if self.barrier is not None and number <= self.barrier.parties:
+            self.barrier.wait(timeout=30)
+        if number == self.fail_at:
+            raise ConnectionResetError("the connection dropped before the answer")
+        return self.accepted[message.key]
+
+    def lookup(self, message):
+        return self.accepted.get(message.key)
+
+
+def _urgent_texts(add_person, count):
+    for i in range(count):
+        person = add_person(phone=f"31255501{i:02d}", urgent=True)
+        services.outbox_enqueue(
+            actor=None,
+            person=person,
+            channel="sms",
+            body=f"Alert {i}",
+            urgent=True,
+            idempotency_key=f"rr:{i}",
+        )
+
+
+def test_texts_go_over_several_threads_and_are_recorded_together(add_person, settings):
+    """Three sends are under way at once (the provider holds them until all three are), and
+    every text of the batch is recorded as sent with the provider's id."""
+    settings.LEAVEN_SMS_CONNECTIONS = 3
+    _urgent_texts(add_person, 9)
+    provider = Provider(barrier=3)
+    result = services.outbox_process(channel="sms", transport=provider)
+    assert result.sent == 9
+    assert len(provider.threads) == 3
+    rows = OutboxMessage.objects.all()
+    assert {row.state for row in rows} == {"sent"}
+    assert {row.provider_id for row in rows} == set(provider.accepted.values())
+
+
+def test_a_batch_is_recorded_in_one_commit(add_person, settings, monkeypatch):
+    settings.LEAVEN_SMS_CONNECTIONS = 2
+    _urgent_texts(add_person, 7)
+    commits: list[int] = []
+    real_finish = services._finish_sent_many
+
+    def finish(sent):
+        commits.append(len(sent))
+        real_finish(sent)
+
+    monkeypatch.setattr(services, "_finish_sent_many", finish)
+    assert services.outbox_process(channel="sms", transport=Provider()).sent == 7
+    assert commits == [7]
+
+
+def test_crash_before_the_batch_is_recorded_is_reconciled_not_resent(add_person, settings):
+    """The fourth send is taken by the provider but its answer never comes: the three before
+    it are recorded, the one in flight stays `sending` under its lease, the rest go back to
+    pending untouched. After the lease the one in flight is found at the provider and
+    recorded; each text was handed over exactly once."""
+    settings.LEAVEN_SMS_CONNECTIONS = 1
+    _urgent_texts(add_person, 6)
+    provider = Provider(fail_at=4)
+    with pytest.raises(ConnectionResetError):
+        services.outbox_process(channel="sms", transport=provider)
+    states = dict(OutboxMessage.objects.values_list("idempotency_key", "state"))
+    assert states == {
+        "rr:0": "sent",
+        "rr:1": "sent",
+        "rr:2": "sent",
+        "rr:3": "sending",
+        "rr:4": "pending",
+        "rr:5": "pending",
+    }
+    assert services.outbox_process(channel="sms", transport=provider).sent == 2
+    in_flight = OutboxMessage.objects.get(idempotency_key="rr:3")
+    assert in_flight.lease_until is not None
+    later = in_flight.lease_until + timedelta(seconds=1)
+    assert services.outbox_process(channel="sms", now=later, transport=provider).sent == 1
+    assert provider.sends == 6
+    in_flight.refresh_from_db()
+    assert (in_flight.state, in_flight.provider_id) == ("sent", provider.accepted["rr:3"])
+    assert not OutboxMessage.objects.exclude(state="sent").exists()
+
+
+def test_no_text_is_handed_over_once_half_the_lease_is_gone(add_person, settings):
+    """Another worker may take a row back when its lease runs out: with no time left, no
+    text goes and the batch returns to pending as it was."""
+    settings.LEAVEN_OUTBOX_LEASE_SECONDS = 0
+    _urgent_texts(add_person, 3)
+    provider = Provider()
+    assert services.outbox_process(channel="sms", transport=provider).handled == 0
+    assert provider.sends == 0
+    assert set(OutboxMessage.objects.values_list("state", "lease_until", "reconcile")) == {
+        ("pending", None, False)
+    }
+
+
+def test_a_provider_without_lookup_gets_one_text_recorded_at_a_time(add_person, monkeypatch):
+    """Without an authoritative lookup, each text is recorded before the next one goes."""
+    _urgent_texts(add_person, 3)
+    commits: list[int] = []
+    real_finish = services._finish_sent_many
+
+    def finish(sent):
+        commits.append(len(sent))
+        real_finish(sent)
+
+    class Console(Provider):
+        reconciles = False
+
+    monkeypatch.setattr(services, "_finish_sent_many", finish)
+    assert services.outbox_process(channel="sms", transport=Console()).sent == 3
+    assert commits == [1, 1, 1]
+
+
+def test_urgent_texts_are_claimed_before_a_waiting_broadcast(organizer, tree, add_person):
+    """An urgent alert queued after a broadcast goes first: the claim takes urgent rows
+    before any other, whatever their age."""
+    for i in range(5):
+        add_person(phone=f"31255502{i:02d}")
+    broadcast = _sms_broadcast(organizer, tree.committee_a)
+    assert services.broadcast_queue(actor=organizer, broadcast=broadcast) == 5
+    person = add_person(phone="3125550399", urgent=True)
+    alert = services.outbox_enqueue(
+        actor=None, person=person, channel="sms", body="Alert", urgent=True, idempotency_key="a"
+    )
+    assert services.outbox_claim(channel="sms", limit=1) == [alert.pk]
+    assert len(services.outbox_claim(channel="sms", limit=10)) == 5

@@ -223,3 +223,20 @@ def test_unreachable_provider_is_a_temporary_error(add_person, fake_postmark, se
     assert services.outbox_drain(channel="email").retried == 1
     row.refresh_from_db()
     assert (row.state, row.error_code) == ("pending", "anymail_connection")
+
+
+def test_twilio_requests_leave_no_phone_number_in_the_logs(add_person, fake_twilio, caplog):
+    """The twilio library logs each request at INFO, a lookup's query (the number) too: the
+    transport keeps that logger quiet."""
+    import logging
+
+    caplog.set_level(logging.INFO)
+    person = add_person(phone=NUMBER)
+    services.outbox_enqueue(actor=None, person=person, channel="sms", body="x", idempotency_key="k")
+    row = _crash_after_acceptance("sms")
+    services.outbox_process(channel="sms", now=row.lease_until + timedelta(seconds=1))
+    row.refresh_from_db()
+    assert row.state == "sent"
+    assert len(fake_twilio.created) == 1
+    assert NUMBER not in caplog.text
+    assert NUMBER[2:] not in caplog.text
