@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -1475,6 +1476,25 @@ class InboundResult:
     created: bool
 
 
+# Other apps read plain replies meant for them (a responder's "1" to an alert). Each handler
+# gets the stored reply and returns a short code of what it did, or "" to pass.
+ReplyHandler = Callable[[InboundMessage], str]
+_REPLY_HANDLERS: list[ReplyHandler] = []
+
+
+def reply_handler_register(handler: ReplyHandler) -> None:
+    if handler not in _REPLY_HANDLERS:
+        _REPLY_HANDLERS.append(handler)
+
+
+def _reply_handle(message: InboundMessage) -> str:
+    for handler in _REPLY_HANDLERS:
+        handled = handler(message)
+        if handled:
+            return handled
+    return ""
+
+
 @transaction.atomic
 def inbound_receive(*, message_sid: str, from_number: str, body: str) -> InboundResult:
     """Store an incoming text once (by the provider's message id) and act on it: an opt-out
@@ -1542,6 +1562,10 @@ def inbound_receive(*, message_sid: str, from_number: str, body: str) -> Inbound
             key=f"help:{message.pk}",
             unit=unit,
         )
+    elif kind == InboundMessage.Kind.REPLY and person is not None:
+        handled = _reply_handle(message)
+        if handled:
+            detail["handled"] = handled
     audit_record(
         actor=None,
         actor_label="sms",

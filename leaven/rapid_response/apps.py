@@ -5,3 +5,10 @@ class RapidResponseConfig(AppConfig):
     name = "leaven.rapid_response"
     label = "rapid_response"
     verbose_name = "Rapid response"
+
+    def ready(self) -> None:
+        from leaven.messaging.services import reply_handler_register
+        from leaven.rapid_response.services import alert_answer_by_text
+
+        # A responder may answer an alert by texting back 1 or 2.
+        reply_handler_register(alert_answer_by_text)

@@ -490,7 +490,8 @@ def alert_text(*, incident: Incident, language: str, link: str, kind: str) -> st
                 "%(org)s URGENT: please verify a report (%(what)s) near %(place)s. Open: %(link)s"
             ) % {"org": org, "what": what, "place": _place(incident), "link": link}
         return _(
-            "%(org)s URGENT: confirmed %(what)s near %(place)s. Can you go? Answer here: %(link)s"
+            "%(org)s URGENT: confirmed %(what)s near %(place)s. Can you go? Reply 1 if you are "
+            "going, 2 if you can't, or answer here: %(link)s"
         ) % {"org": org, "what": what, "place": _place(incident), "link": link}
 
 
@@ -861,6 +862,62 @@ def alert_answer(*, token: str, answer: str, now: dt.datetime | None = None) -> 
         detail={"alert": alert.pk, "ack": answer},
     )
     return alert
+
+
+# What a responder may text back to an alert: 1 or a word for "going", 2 or one for "can't".
+REPLY_GOING = frozenset({"1", "GOING", "YES", "OMW", "VOY", "SI", "YA VOY", "VOY EN CAMINO"})
+REPLY_CANT = frozenset({"2", "CANT", "CAN T", "CANNOT", "NO", "NO PUEDO"})
+REPLY_WINDOW = dt.timedelta(hours=12)
+
+
+def alert_answer_by_text(message: Any, *, now: dt.datetime | None = None) -> str:
+    """A responder's text reply to an alert ("1", "VOY", "2", "NO PUEDO"...): the answer to
+    their most recent alert to respond to an incident still open, sent in the last 12 hours.
+    Returns "rapid.acknowledged" when it was one, "" otherwise (messaging then keeps it as an
+    ordinary reply). The same text twice changes nothing more."""
+    from leaven.messaging.keywords import fold
+
+    if message.person_id is None:
+        return ""
+    word = fold(message.body or "")
+    if word in REPLY_GOING:
+        answer = Alert.Ack.GOING
+    elif word in REPLY_CANT:
+        answer = Alert.Ack.CANT
+    else:
+        return ""
+    now = now or timezone.now()
+    with transaction.atomic():
+        alert = (
+            Alert.objects.select_for_update()
+            .filter(
+                responder__person_id=message.person_id,
+                kind=Alert.Kind.RESPOND,
+                created_at__gte=now - REPLY_WINDOW,
+                incident__state__in=[
+                    Incident.State.REPORTED,
+                    Incident.State.VERIFYING,
+                    Incident.State.CONFIRMED,
+                ],
+            )
+            .select_related("incident__owner_unit")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if alert is None:
+            return ""
+        if alert.ack != answer:
+            alert.ack, alert.ack_at = answer, now
+            alert.save(update_fields=["ack", "ack_at"])
+            audit_record(
+                actor=None,
+                actor_label=f"responder:{alert.responder_id}",
+                verb="rapid.acknowledged",
+                obj=alert.incident,
+                unit=alert.incident.owner_unit,
+                detail={"alert": alert.pk, "ack": answer, "by": "text"},
+            )
+    return "rapid.acknowledged"
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from leaven.core.models import AuditEvent
 from leaven.messaging.models import OutboxMessage, SmsSuppression
 from leaven.rapid_response import services
 from leaven.rapid_response.models import Alert, Incident, IncidentReport, Ring
@@ -446,3 +447,40 @@ def test_alert_goes_in_a_language_the_responder_speaks(
     assert "Can you go?" in str(english.body)
     assert services.alert_language("es", [], "en") == "es"
     assert services.alert_language("fr", [], "es") == "es"
+
+
+def test_responders_answer_by_texting_1_or_2(report, dispatcher, make_responder):
+    """A responder who texts back "1" (or "voy") is going, "2" can't; the text names the
+    codes; a repeat changes nothing, and other texts stay ordinary replies."""
+    from leaven.messaging.models import InboundMessage
+    from leaven.messaging.services import inbound_receive
+
+    going, cant, chatty = (make_responder(0.5 + i * 0.1) for i in range(3))
+    incident = report()
+    services.incident_set_state(actor=dispatcher, incident=incident, state="confirmed")
+    alert_text = OutboxMessage.objects.get(
+        idempotency_key=f"rapid:{incident.pk}:{going.pk}:respond"
+    ).body
+    assert "Reply 1 if you are going, 2 if you can't" in alert_text
+
+    inbound_receive(message_sid="SM1", from_number="+13125550001", body=" Voy! ")
+    inbound_receive(message_sid="SM2", from_number="+13125550002", body="2")
+    inbound_receive(message_sid="SM3", from_number="+13125550003", body="on my way, 5 min")
+    inbound_receive(message_sid="SM4", from_number="+13125550001", body="1")
+
+    acks = dict(Alert.objects.filter(incident=incident).values_list("responder_id", "ack"))
+    assert acks == {going.pk: "going", cant.pk: "cant", chatty.pk: "pending"}
+    assert AuditEvent.objects.filter(verb="rapid.acknowledged").count() == 2
+    assert InboundMessage.objects.get(message_sid="SM3").kind == InboundMessage.Kind.REPLY
+
+
+def test_a_text_answer_needs_an_open_recent_alert(report, dispatcher, make_responder):
+    """A "1" after the incident is closed, or with no alert, is an ordinary reply."""
+    from leaven.messaging.services import inbound_receive
+
+    responder = make_responder(0.5)
+    incident = report()
+    services.incident_set_state(actor=dispatcher, incident=incident, state="confirmed")
+    services.incident_set_state(actor=dispatcher, incident=incident, state="closed")
+    inbound_receive(message_sid="SM9", from_number="+13125550001", body="1")
+    assert Alert.objects.get(incident=incident, responder=responder).ack == "pending"
