@@ -159,26 +159,26 @@ class CountingTransport:
         return self.accepted.get(message.key)
 
 
-def _radius_ids(cursor: object, table: str, lat: float, lon: float, km: float) -> list[int]:
+def _radius_ids(cursor: Any, table: str, lat: float, lon: float, km: float) -> list[int]:
     """The same condition the fan-out uses (services.radius_condition): a bounding box on
     the indexed cell centres, a planar distance with a margin, the exact haversine only for
     the thin band at the edge, all in SQL; only the ids come back."""
     from leaven.rapid_response.services import radius_condition
 
     sql, params = radius_condition(lat=lat, lon=lon, km=km, table=table)
-    cursor.execute(f'SELECT id FROM "{table}" WHERE {sql}', params)  # type: ignore[attr-defined]  # noqa: S608
-    return [row[0] for row in cursor.fetchall()]  # type: ignore[attr-defined]
+    cursor.execute(f'SELECT id FROM "{table}" WHERE {sql}', params)  # noqa: S608
+    return [row[0] for row in cursor.fetchall()]
 
 
-def _box_ids(cursor: object, lat: float, lon: float, km: float) -> list[int]:
+def _box_ids(cursor: Any, lat: float, lon: float, km: float) -> list[int]:
     from leaven.rapid_response.services import bounding_box
 
     south, north, west, east = bounding_box(lat, lon, km)
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         "SELECT id FROM bench_points WHERE lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s",
         [south, north, west, east],
     )
-    return [row[0] for row in cursor.fetchall()]  # type: ignore[attr-defined]
+    return [row[0] for row in cursor.fetchall()]
 
 
 def run(*, seed: int = 1, iterations: int = 50, people: int | None = None) -> None:
