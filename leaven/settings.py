@@ -180,6 +180,25 @@ TASKS = {
     }
 }
 
+# Email through a provider (LEAVEN_EMAIL_TRANSPORT=anymail): its credentials, and the secret
+# its tracking webhooks must present; without that secret they answer 404.
+ANYMAIL = {
+    name: value
+    for name, value in {
+        "WEBHOOK_SECRET": env("LEAVEN_ANYMAIL_WEBHOOK_SECRET"),
+        "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN"),
+        "MAILGUN_API_KEY": env("MAILGUN_API_KEY"),
+        "MAILGUN_SENDER_DOMAIN": env("MAILGUN_SENDER_DOMAIN"),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY"),
+        "SENDGRID_API_KEY": env("SENDGRID_API_KEY"),
+        "BREVO_API_KEY": env("BREVO_API_KEY"),
+        "MAILJET_API_KEY": env("MAILJET_API_KEY"),
+        "MAILJET_SECRET_KEY": env("MAILJET_SECRET_KEY"),
+        "SPARKPOST_API_KEY": env("SPARKPOST_API_KEY"),
+    }.items()
+    if value
+}
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTHENTICATION_BACKENDS = [

@@ -5,9 +5,13 @@ hands it to the service. Nothing personal is logged."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, path
+from django.views.decorators.csrf import csrf_exempt
 
 from leaven.core.audit import audit_source
 from leaven.core.models import AuditEvent
@@ -30,6 +34,25 @@ def connect() -> None:
     from anymail.signals import tracking  # type: ignore[import-untyped]
 
     tracking.connect(on_tracking, dispatch_uid="leaven.messaging.tracking")
+
+
+def _open_only_when_configured(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """The tracking endpoints answer only when email goes through anymail and a webhook
+    secret is set: anymail itself would accept an unauthenticated report with a warning,
+    and a forged complaint unsubscribes an address."""
+
+    @csrf_exempt
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from leaven.messaging import conf
+
+        secret = (getattr(settings, "ANYMAIL", None) or {}).get("WEBHOOK_SECRET")
+        if conf.get("LEAVEN_EMAIL_TRANSPORT") != "anymail" or not secret:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 def tracking_urls() -> list[URLPattern]:
@@ -61,6 +84,10 @@ def tracking_urls() -> list[URLPattern]:
         "sparkpost": SparkPostTrackingWebhookView,
     }
     return [
-        path(f"m/anymail/{name}/tracking/", view.as_view(), name=f"anymail_{name}_tracking")
+        path(
+            f"m/anymail/{name}/tracking/",
+            _open_only_when_configured(view.as_view()),
+            name=f"anymail_{name}_tracking",
+        )
         for name, view in views.items()
     ]

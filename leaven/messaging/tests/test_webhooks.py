@@ -85,3 +85,16 @@ def test_tracking_webhook_bounce_complaint_and_replay(client, add_person, fake_p
     assert other.emails.get().status == Email.Status.UNSUBSCRIBED
     waiting.refresh_from_db()
     assert waiting.state == OutboxMessage.State.SUPPRESSED
+
+
+@pytest.mark.parametrize("unset", ["transport", "secret"])
+def test_tracking_webhook_is_closed_unless_configured(client, add_person, settings, unset):
+    """Without email through anymail, or without a webhook secret, the tracking endpoint
+    answers 404 and a forged complaint changes nothing."""
+    settings.LEAVEN_EMAIL_TRANSPORT = "anymail" if unset == "secret" else "django"
+    settings.ANYMAIL = {} if unset == "secret" else {"WEBHOOK_SECRET": "hook:secret"}
+    person = add_person(email="ana@example.org", given_name="Ana")
+    complaint = {"RecordType": "SpamComplaint", "ID": 1, "Email": "ana@example.org"}
+    assert _postmark_event(client, complaint).status_code == 404
+    assert _postmark_event(client, complaint, auth=None).status_code == 404
+    assert person.emails.get().status == Email.Status.SUBSCRIBED
