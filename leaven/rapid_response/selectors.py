@@ -255,8 +255,9 @@ def public_unit(*, slug: str) -> Any:
 
 
 def alert_for_token(*, token: str) -> Alert:
-    """The alert a signed link points at; 404 for a bad or unknown link."""
-    from leaven.rapid_response.services import alert_token_read
+    """The alert a signed link points at; 404 for a bad, unknown or expired link, or one
+    sent to a responder no longer on the roster."""
+    from leaven.rapid_response.services import alert_link_usable, alert_token_read
 
     read = alert_token_read(token)
     if read is None:
@@ -264,9 +265,9 @@ def alert_for_token(*, token: str) -> Alert:
     incident_id, responder_id, kind = read
     alert = (
         Alert.objects.filter(incident_id=incident_id, responder_id=responder_id, kind=kind)
-        .select_related("incident__owner_unit")
+        .select_related("incident__owner_unit", "responder")
         .first()
     )
-    if alert is None:
+    if alert is None or not alert_link_usable(alert):
         raise Http404
     return alert

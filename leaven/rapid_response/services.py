@@ -54,6 +54,8 @@ RATE_WINDOW = dt.timedelta(minutes=10)  # ... in this long
 INSERT_BATCH = 2000
 MAX_RING = 4
 TOKEN_SALT = "leaven.rapid.alert"  # noqa: S105 (a signing salt, not a secret)
+# A link in an alert text works this long after the alert, and only for an active responder.
+LINK_LIFETIME = dt.timedelta(hours=12)
 
 # Who may move an incident from which state to which.
 TRANSITIONS: dict[str, set[str]] = {
@@ -223,6 +225,14 @@ def alert_token_read(token: str) -> tuple[int, int, str] | None:
     if kind is None:
         return None
     return int(parts[0]), int(parts[1]), kind
+
+
+def alert_link_usable(alert: Alert, *, now: dt.datetime | None = None) -> bool:
+    """Whether the signed link of this alert may still be used: sent within the last
+    LINK_LIFETIME to a responder still on the roster. A forwarded text or a seized phone
+    does not keep a working link."""
+    now = now or timezone.now()
+    return alert.responder.active and alert.created_at >= now - LINK_LIFETIME
 
 
 def alert_link(*, incident_id: int, responder_id: int, kind: str) -> str:
@@ -844,10 +854,10 @@ def alert_answer(*, token: str, answer: str, now: dt.datetime | None = None) -> 
     alert = (
         Alert.objects.select_for_update()
         .filter(incident_id=incident_id, responder_id=responder_id, kind=kind)
-        .select_related("incident__owner_unit")
+        .select_related("incident__owner_unit", "responder")
         .first()
     )
-    if alert is None:
+    if alert is None or not alert_link_usable(alert, now=now):
         raise ValidationError(_("This link is not valid."))
     if not alert.incident.is_open:
         raise ValidationError(_("This incident is closed. Thank you."))
@@ -867,7 +877,6 @@ def alert_answer(*, token: str, answer: str, now: dt.datetime | None = None) -> 
 # What a responder may text back to an alert: 1 or a word for "going", 2 or one for "can't".
 REPLY_GOING = frozenset({"1", "GOING", "YES", "OMW", "VOY", "SI", "YA VOY", "VOY EN CAMINO"})
 REPLY_CANT = frozenset({"2", "CANT", "CAN T", "CANNOT", "NO", "NO PUEDO"})
-REPLY_WINDOW = dt.timedelta(hours=12)
 
 
 def alert_answer_by_text(message: Any, *, now: dt.datetime | None = None) -> str:
@@ -892,8 +901,9 @@ def alert_answer_by_text(message: Any, *, now: dt.datetime | None = None) -> str
             Alert.objects.select_for_update()
             .filter(
                 responder__person_id=message.person_id,
+                responder__active=True,
                 kind=Alert.Kind.RESPOND,
-                created_at__gte=now - REPLY_WINDOW,
+                created_at__gte=now - LINK_LIFETIME,
                 incident__state__in=[
                     Incident.State.REPORTED,
                     Incident.State.VERIFYING,
@@ -928,14 +938,22 @@ def verifier_decide(*, token: str, state: str, note: str = "") -> Incident:
         raise ValidationError(_("This link is not valid."))
     incident_id, responder_id, _kind = read
     alert = (
-        Alert.objects.filter(
-            incident_id=incident_id, responder_id=responder_id, kind=Alert.Kind.VERIFY
-        )
+        Alert.objects.select_for_update()
+        .filter(incident_id=incident_id, responder_id=responder_id, kind=Alert.Kind.VERIFY)
         .select_related("incident", "responder")
         .first()
     )
-    if alert is None:
+    now = timezone.now()
+    if alert is None or not alert_link_usable(alert, now=now):
         raise ValidationError(_("This link is not valid."))
+    # A verifier answers once, and only while the incident waits for verification: an old
+    # link cannot re-confirm an incident a dispatcher has settled.
+    if alert.incident.state not in (Incident.State.REPORTED, Incident.State.VERIFYING):
+        raise ValidationError(_("This incident is no longer waiting for verification."))
+    if alert.ack_at is not None:
+        raise ValidationError(_("You have already answered. Thank you."))
+    alert.ack_at = now
+    alert.save(update_fields=["ack_at"])
     return incident_set_state(
         actor=None, incident=alert.incident, state=state, note=note, responder=alert.responder
     )

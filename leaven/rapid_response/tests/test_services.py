@@ -484,3 +484,43 @@ def test_a_text_answer_needs_an_open_recent_alert(report, dispatcher, make_respo
     services.incident_set_state(actor=dispatcher, incident=incident, state="closed")
     inbound_receive(message_sid="SM9", from_number="+13125550001", body="1")
     assert Alert.objects.get(incident=incident, responder=responder).ack == "pending"
+
+
+def test_a_verifier_link_answers_once_and_only_while_verification_waits(
+    report, dispatcher, make_responder
+):
+    """A verifier's link gives one verdict; once a dispatcher has settled the incident an old
+    link cannot confirm it (and so cannot alert anyone)."""
+    verifier = make_responder(0.3, skills=["verifier"])
+    make_responder(0.6)
+    incident = report()
+    services.verifiers_request(actor=dispatcher, incident=incident)
+    token = services.alert_token(incident_id=incident.pk, responder_id=verifier.pk, kind="verify")
+    services.verifier_decide(token=token, state="unconfirmed")
+    with pytest.raises(ValidationError):
+        services.verifier_decide(token=token, state="confirmed")
+    incident.refresh_from_db()
+    assert incident.state == Incident.State.UNCONFIRMED
+    assert not Alert.objects.filter(incident=incident, kind="respond").exists()
+
+
+def test_links_expire_and_stop_with_the_responder(report, dispatcher, make_responder):
+    """An alert link works for 12 hours and only while the responder is on the roster."""
+    from django.http import Http404
+
+    from leaven.rapid_response import selectors
+
+    kept, removed = make_responder(0.5), make_responder(0.6)
+    incident = report()
+    services.incident_set_state(actor=dispatcher, incident=incident, state="confirmed")
+    kept_token = services.alert_token(incident_id=incident.pk, responder_id=kept.pk, kind="r")
+    gone_token = services.alert_token(incident_id=incident.pk, responder_id=removed.pk, kind="r")
+    services.responder_set_active(actor=dispatcher, responder=removed, active=False)
+    with pytest.raises(ValidationError):
+        services.alert_answer(token=gone_token, answer="going")
+    with pytest.raises(Http404):
+        selectors.alert_for_token(token=gone_token)
+    later = timezone.now() + dt.timedelta(hours=13)
+    with pytest.raises(ValidationError):
+        services.alert_answer(token=kept_token, answer="going", now=later)
+    assert services.alert_answer(token=kept_token, answer="going").ack == "going"
