@@ -14,9 +14,14 @@ outsider    coordinator of Little Village (must never see Pilsen's people)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import pytest
+
+# aiosmtpd's thread logs each connection at INFO, sometimes after pytest has closed the
+# captured stream; its warnings and errors still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 # The browser fixtures (one Chromium for the whole run, shared by every app's browser tests).
 pytest_plugins = ["leaven.core.tests.browser.fixtures"]
