@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 
 from leaven.api import odata, payloads, selectors, services, services_osdi
 from leaven.api.models import ApiKey
+from leaven.core.audit import audit_record
 from leaven.events.models import RSVP, Event
 from leaven.people.models import Person, Tag, Tagging
 
@@ -371,17 +372,35 @@ def entry_point(request: HttpRequest) -> HttpResponse:
 # People ---------------------------------------------------------------------------------
 
 
+def _people_read(request: HttpRequest, rows: list[Any]) -> None:
+    """People with their contact details left through the API: one audit event per page
+    (the key, how many, the first and last id), as the person page audits each view."""
+    if rows:
+        audit_record(
+            actor=_actor(request),
+            verb="api.people_read",
+            unit=_key(request).unit,
+            object_type="person",
+            detail={"count": len(rows), "first": rows[0].pk, "last": rows[-1].pk},
+        )
+
+
 @api.get("/people", operation_id="people_list")
 def people_list(request: HttpRequest, params: Query[Page]) -> HttpResponse:
     qs = selectors.person_queryset(actor=_actor(request), filter_text=_filter_text(params))
     base = _base(request)
+
+    def serialize(rows: list[Any]) -> list[dict[str, Any]]:
+        _people_read(request, rows)
+        return payloads.people_json(base, rows)
+
     return _collection(
         request,
         path="people",
         relation="osdi:people",
         qs=qs,
         params=params,
-        serialize=lambda rows: payloads.people_json(base, rows),
+        serialize=serialize,
         remember_count=True,
     )
 
@@ -407,6 +426,7 @@ def person_signup(
 @api.get("/people/{person_id}", operation_id="person_get")
 def person_get(request: HttpRequest, person_id: str) -> HttpResponse:
     person = selectors.person_get(actor=_actor(request), identifier=person_id)
+    _people_read(request, [person])
     return _ok(_person_body(request, person))
 
 

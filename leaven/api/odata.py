@@ -11,6 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+# Parentheses nest this deep at most: a deeper filter is refused (400), not a crash.
+MAX_DEPTH = 20
 OPS = {"eq", "ne", "gt", "ge", "lt", "le"}
 _TOKEN = re.compile(r"\s*(\(|\)|'(?:[^']|'')*'|[^\s()']+)")
 
@@ -43,6 +45,7 @@ def parse(text: str, fields: dict[str, FieldFilter]) -> Q:
     if not tokens:
         raise FilterError("Empty filter")
     position = 0
+    depth = 0
 
     def peek() -> str | None:
         return tokens[position] if position < len(tokens) else None
@@ -56,11 +59,16 @@ def parse(text: str, fields: dict[str, FieldFilter]) -> Q:
         return token
 
     def comparison() -> Q:
+        nonlocal depth
         token = take()
         if token == "(":  # noqa: S105 - a parenthesis, not a secret
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise FilterError("Too many nested parentheses")
             inner = disjunction()
             if take() != ")":
                 raise FilterError("Unbalanced parentheses")
+            depth -= 1
             return inner
         name = token.lower()
         if name not in fields:

@@ -6,6 +6,7 @@ register(
     {
         "apikey.created": _("API key created"),
         "apikey.revoked": _("API key revoked"),
+        "api.people_read": _("people read through the API"),
         "webhook.created": _("webhook added"),
         "webhook.enabled": _("webhook turned on"),
         "webhook.disabled": _("webhook turned off"),

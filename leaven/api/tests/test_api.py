@@ -202,7 +202,13 @@ def test_filters(api, make_person):
 
 @pytest.mark.parametrize(
     "text",
-    ["secret_field eq 'x'", "given_name like 'x'", "given_name eq", "modified_date gt 'soon'"],
+    [
+        "secret_field eq 'x'",
+        "given_name like 'x'",
+        "given_name eq",
+        "modified_date gt 'soon'",
+        "(" * 700 + "given_name eq 'x'" + ")" * 700,
+    ],
 )
 def test_bad_filter_is_400(api, text):
     response = api.get("/api/v2/people", filter=text)
@@ -269,3 +275,19 @@ def test_unknown_identifier_is_404(api):
         api.get("/api/v2/people/action_network:00000000-0000-0000-0000-000000000000").status_code
         == 404
     )
+
+
+def test_reading_people_is_audited_per_page_with_the_key(api, api_key, make_person):
+    """Each page of people (and each person read alone) leaves one audit event naming the
+    key, how many people and the id range; nothing personal."""
+    from leaven.core.models import AuditEvent
+
+    people = [make_person(given_name=f"P{i}") for i in range(3)]
+    assert api.get("/api/v2/people", per_page=2).status_code == 200
+    event = AuditEvent.objects.filter(verb="api.people_read").latest("pk")
+    assert event.actor_label == f"apikey:{api_key[0].pk}"
+    assert event.detail == {"count": 2, "first": people[0].pk, "last": people[1].pk}
+    one = api.get("/api/v2/people").json()["_embedded"]["osdi:people"][2]
+    before = AuditEvent.objects.filter(verb="api.people_read").count()
+    assert api.get(one["_links"]["self"]["href"]).status_code == 200
+    assert AuditEvent.objects.filter(verb="api.people_read").count() == before + 1
