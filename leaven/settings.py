@@ -267,7 +267,10 @@ CSRF_COOKIE_SECURE = LEAVEN_HTTPS
 SECURE_HSTS_SECONDS = env_int("LEAVEN_HSTS_SECONDS", 31536000) if LEAVEN_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = LEAVEN_HTTPS
 SECURE_HSTS_PRELOAD = LEAVEN_HTTPS
-if env_bool("LEAVEN_BEHIND_PROXY", False):
+# Behind a reverse proxy: trust its X-Forwarded-Proto, and take the client's address from the
+# last X-Forwarded-For hop (the one the proxy appended) for rate limits.
+LEAVEN_BEHIND_PROXY = env_bool("LEAVEN_BEHIND_PROXY", False)
+if LEAVEN_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

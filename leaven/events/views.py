@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from leaven.core import access, permissions
 from leaven.core.forms import form_add_errors
+from leaven.core.http import client_address
 from leaven.core.models import OrgUnit
 from leaven.core.selectors import unit_list_for_actor
 from leaven.events import charts, ics, selectors, services, tokens
@@ -56,7 +57,7 @@ def _ics(data: bytes, filename: str) -> HttpResponse:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     key = "events:rsvp:" + hashlib.sha256(address.encode()).hexdigest()[:32]
     limit = getattr(settings, "LEAVEN_EVENTS_RSVP_PER_HOUR", 20)
     cache.add(key, 0, timeout=3600)

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from leaven.core import access, permissions
 from leaven.core.audit import audit_record
 from leaven.core.forms import form_add_errors, unit_choices
+from leaven.core.http import client_address
 from leaven.core.selectors import unit_get_for_actor, unit_list_for_actor
 
 from . import selectors, services
@@ -68,7 +69,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _rate_limited(request: HttpRequest) -> bool:
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     key = "membership-join:" + hashlib.sha256(address.encode()).hexdigest()[:24]
     cache.add(key, 0, JOIN_RATE_WINDOW)
     try:

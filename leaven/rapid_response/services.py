@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -313,7 +314,9 @@ def report_submit(
         if not access.can(actor, permissions.RAPID_DISPATCH, unit):
             raise ValidationError(_("You cannot take calls for this unit."))
     _clean_report(data, now)
-    sender_index = crypto.blind_index(f"rapid:{sender}") if sender else ""
+    # Per sender and committee: witnesses of one raid behind one carrier's address do not
+    # close the form for every other committee.
+    sender_index = crypto.blind_index(f"rapid:{unit.pk}:{sender}") if sender else ""
     if sender_index and source == IncidentReport.Source.PUBLIC:
         recent = IncidentReport.objects.filter(
             sender_index=sender_index, created_at__gte=now - RATE_WINDOW
@@ -345,10 +348,14 @@ def report_submit(
         )
     else:
         incident.last_report_at = now
-        if not incident.cross_streets and data.cross_streets:
-            incident.cross_streets = data.cross_streets.strip()[:200]
-        if incident.lat is None and data.lat is not None:
-            incident.lat, incident.lon, incident.cell = data.lat, data.lon, cell
+        # A later report fills in a place the first one lacked, but only before anyone has
+        # started to verify: what responders are sent to comes from reports a dispatcher or
+        # verifier has seen, never from text the public adds afterwards.
+        if incident.state == Incident.State.REPORTED:
+            if not incident.cross_streets and data.cross_streets:
+                incident.cross_streets = data.cross_streets.strip()[:200]
+            if incident.lat is None and data.lat is not None:
+                incident.lat, incident.lon, incident.cell = data.lat, data.lon, cell
         incident.save(update_fields=["last_report_at", "cross_streets", "lat", "lon", "cell"])
     report = IncidentReport.objects.create(
         incident=incident,
@@ -469,9 +476,17 @@ def incident_set_legal_hold(*, actor: Any, incident: Incident, hold: bool) -> In
 # --------------------------------------------------------------------------- messages
 
 
+# Links and phone numbers never go out in an alert text, whoever typed the place.
+_NOT_A_PLACE = re.compile(
+    r"(?i)\b(?:https?://|www\.)\S*|\S+\.(?:com|org|net|io|co|ly|me|app)\S*|\+?\d[\d\s().-]{6,}\d"
+)
+
+
 def _place(incident: Incident) -> str:
     if incident.cross_streets:
-        return incident.cross_streets
+        cleaned = " ".join(_NOT_A_PLACE.sub(" ", incident.cross_streets).split())
+        if cleaned:
+            return cleaned
     if incident.lat is not None and incident.lon is not None:
         return f"{incident.lat:.4f},{incident.lon:.4f}"
     return ""

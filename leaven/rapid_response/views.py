@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leaven.core import access, permissions
 from leaven.core.forms import LANGUAGE_CHOICES, form_add_errors, unit_choices
+from leaven.core.http import client_address
 from leaven.core.models import OrgUnit, User
 from leaven.core.selectors import unit_get_by_id_for_actor
 from leaven.people.models import Person
@@ -85,7 +86,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
                 actor=None,
                 unit=unit,
                 data=_report_input(form, get_language() or "en"),
-                sender=request.META.get("REMOTE_ADDR", ""),
+                sender=client_address(request),
             )
         except ValidationError as exc:
             form_add_errors(form, exc)

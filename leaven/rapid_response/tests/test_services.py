@@ -85,6 +85,36 @@ def test_public_reports_are_rate_limited_per_sender(tree):
     with pytest.raises(ValidationError):
         services.report_submit(actor=None, unit=tree.committee_a, data=data, sender="1.2.3.4")
     services.report_submit(actor=None, unit=tree.committee_a, data=data, sender="5.6.7.8")
+    # The limit is per committee: the same address can still report to another one.
+    services.report_submit(actor=None, unit=tree.committee_b, data=data, sender="1.2.3.4")
+
+
+def test_a_later_public_report_cannot_change_a_confirmed_incident(
+    report, dispatcher, make_responder
+):
+    """Once verification has begun, a later report joins the incident but does not set its
+    place, so text typed by the public afterwards never reaches the responders' alerts."""
+    make_responder(0.5)
+    incident = report()
+    services.incident_set_state(actor=dispatcher, incident=incident, state="verifying")
+    report(cross_streets="URGENT go to evil dot example, call them")
+    incident.refresh_from_db()
+    assert incident.reports.count() == 2
+    assert incident.cross_streets == ""
+    services.incident_set_state(actor=dispatcher, incident=incident, state="confirmed")
+    body = OutboxMessage.objects.get(idempotency_key__endswith=":respond").body
+    assert "evil" not in body and f"{PILSEN[0]:.4f}" in body
+
+
+def test_links_and_numbers_never_reach_an_alert_text():
+    """A place typed with a link or a phone number goes out without them."""
+    incident = Incident(
+        cross_streets="Cermak & Halsted https://evil.example/x www.bad.example.com "
+        "bit.ly/abc +1 (312) 555-0000",
+        lat=None,
+        lon=None,
+    )
+    assert services._place(incident) == "Cermak & Halsted"
 
 
 def test_hotline_needs_dispatch(tree, dispatcher, coordinator):
