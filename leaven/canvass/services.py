@@ -38,6 +38,7 @@ from leaven.people.models import (
     Stage,
     Tagging,
 )
+from leaven.people.selectors import person_queryset_for_actor
 from leaven.people.services import person_editable_by, person_set_stage
 
 MAX_SHIFT = timedelta(hours=12)
@@ -605,9 +606,12 @@ def _record_one(
     person: Person | None = None
     if item.get("person_id") not in (None, ""):
         try:
-            person = Person.objects.filter(
-                pk=int(item["person_id"]), household_id=household_id
-            ).first()
+            # Only a resident the canvasser may see, as on the walk list they were given.
+            person = (
+                person_queryset_for_actor(actor=actor, permission=permissions.CANVASS_VIEW)
+                .filter(pk=int(item["person_id"]), household_id=household_id)
+                .first()
+            )
         except (TypeError, ValueError):
             person = None
         if person is None:

@@ -226,6 +226,21 @@ def test_results_are_recorded_once_however_often_they_are_synced(captain, assign
     assert ContactAttempt.objects.count() == 2
 
 
+def test_a_result_names_only_a_resident_the_canvasser_may_see(
+    captain, assignment, make_person, tree
+):
+    """A resident who belongs only to another committee is not on the walk list, and a
+    result naming them is refused, not linked to a hidden person."""
+    turf = assignment.turf
+    household = turf.doors.order_by("position").first().household
+    hidden = make_person(tree.committee_b, given_name="Oculta", household=household)
+    outcome = services.results_record(
+        actor=captain, assignment=assignment, turf=turf, results=[_result(household, hidden)]
+    )
+    assert outcome.created == 0 and outcome.rejected[0]["error"] == "person"
+    assert not ContactAttempt.objects.exists()
+
+
 def test_a_yes_makes_a_supporter_with_history(captain, assignment, script):
     turf = assignment.turf
     household = turf.doors.first().household
