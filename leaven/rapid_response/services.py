@@ -57,6 +57,8 @@ MAX_RING = 4
 TOKEN_SALT = "leaven.rapid.alert"  # noqa: S105 (a signing salt, not a secret)
 # A link in an alert text works this long after the alert, and only for an active responder.
 LINK_LIFETIME = dt.timedelta(hours=12)
+# Asking verifiers again about one incident waits this long after the last ask.
+VERIFY_AGAIN_AFTER = dt.timedelta(minutes=3)
 
 # Who may move an incident from which state to which.
 TRANSITIONS: dict[str, set[str]] = {
@@ -536,6 +538,13 @@ def verifiers_request(
     _require_dispatch(actor, incident)
     if not incident.is_open or incident.state == Incident.State.CONFIRMED:
         raise ValidationError(_("This incident is no longer waiting for verification."))
+    # A second click (or a second dispatcher) moments later does not text more verifiers.
+    if Alert.objects.filter(
+        incident=incident, kind=Alert.Kind.VERIFY, created_at__gte=now - VERIFY_AGAIN_AFTER
+    ).exists():
+        raise ValidationError(
+            _("Verifiers were asked moments ago. Give them a few minutes before asking more.")
+        )
     asked = set(
         Alert.objects.filter(incident=incident, kind=Alert.Kind.VERIFY).values_list(
             "responder_id", flat=True

@@ -165,7 +165,11 @@ def test_nearest_verifiers_are_asked_by_text(report, dispatcher, make_responder)
     message = OutboxMessage.objects.get(idempotency_key=alerts[0].message_key)
     assert message.urgent and message.language == "es"
     assert "verifique" in message.body
-    again = services.verifiers_request(actor=dispatcher, incident=incident, count=2)
+    # A double click moments later texts nobody more; a few minutes later the next ones.
+    with pytest.raises(ValidationError):
+        services.verifiers_request(actor=dispatcher, incident=incident, count=2)
+    later = timezone.now() + dt.timedelta(minutes=4)
+    again = services.verifiers_request(actor=dispatcher, incident=incident, count=2, now=later)
     assert [a.responder_id for a in again] == [farthest.pk]
 
 
