@@ -1057,7 +1057,11 @@ def demo_load(
     counts["units"] = len(units)
     counts["users"] = len(DEMO_USERS)
     counts.update(_load_other_apps(committees, seed=seed))
-    say(f"Added {counts['memberships']:,} dues memberships and {counts['events']:,} events.")
+    say(
+        f"Added {counts['memberships']:,} dues memberships, {counts['events']:,} events, "
+        f"{counts['canvass']:,} canvass scripts and turfs and "
+        f"{counts['rapid_response']:,} rapid-response responders and incidents."
+    )
     audit_record(
         actor=None,
         verb="demo.loaded",
