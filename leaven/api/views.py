@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leaven.api import selectors, services
 from leaven.api.forms import ApiKeyForm, WebhookForm
-from leaven.core import access, permissions
+from leaven.core import permissions
 from leaven.core.forms import form_add_errors, unit_choices
+from leaven.core.http import user_with_permission
 from leaven.core.selectors import unit_get_by_id_for_actor
 
 
 @login_required
 def key_list(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    if not access.can_anywhere(user, permissions.API_MANAGE):
-        raise Http404
+    user = user_with_permission(request, permissions.API_MANAGE)
     units = unit_choices(user, permissions.API_MANAGE)
     key_form = ApiKeyForm(units=units, prefix="key")
     hook_form = WebhookForm(units=units, prefix="hook")

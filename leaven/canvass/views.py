@@ -36,29 +36,17 @@ from leaven.canvass.models import Assignment, ResultCode
 from leaven.core import access, permissions
 from leaven.core.audit import audit_record
 from leaven.core.forms import form_add_errors, unit_choices
+from leaven.core.http import signed_in_user, user_with_permission
 from leaven.core.models import User
 from leaven.core.selectors import unit_get_by_id_for_actor
 from leaven.people.models import Stage
 from leaven.people.selectors import tags_for_actor
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404
-    return user
-
-
-def _require_anywhere(user: Any, permission: str) -> None:
-    if not access.can_anywhere(user, permission):
-        raise Http404
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Organizers: the turf list. Captains: my turfs and my precinct."""
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_VIEW)
+    user = user_with_permission(request, permissions.CANVASS_VIEW)
     mine = list(selectors.my_assignments(actor=user))
     my_codes = sorted({a.turf.precinct_code for a in mine if a.turf.precinct_code})
     strength = selectors.strength_by_precinct(actor=user, codes=my_codes) if my_codes else {}
@@ -94,8 +82,7 @@ def _cut_form(request: HttpRequest, user: User) -> CutForm:
 @login_required
 @require_http_methods(["GET", "POST"])
 def turf_cut(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_MANAGE)
+    user = user_with_permission(request, permissions.CANVASS_MANAGE)
     form = _cut_form(request, user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -157,8 +144,7 @@ def turf_cut(request: HttpRequest) -> HttpResponse:
 def turf_map_data(request: HttpRequest) -> JsonResponse:
     """The actor's active turfs as GeoJSON: each turf's doors (points, no names) and its
     door count, for the map."""
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_VIEW)
+    user = user_with_permission(request, permissions.CANVASS_VIEW)
     only = request.GET.get("turf")
     turfs = selectors.turf_list_for_actor(actor=user)
     if only and only.isdigit():
@@ -190,7 +176,7 @@ def _walker_choices(turf: Any) -> list[tuple[int, str]]:
 def turf_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The walk list: households in walking order with residents, language, stage and last
     contact; assignments; moving doors."""
-    user = _user(request)
+    user = signed_in_user(request)
     turf = selectors.turf_get_for_actor(actor=user, pk=pk)
     can_manage = access.can(user, permissions.CANVASS_MANAGE, turf.owner_unit)
     now = timezone.localtime()
@@ -231,7 +217,7 @@ def turf_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def turf_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     turf = selectors.turf_get_for_actor(actor=user, pk=pk, permission=permissions.CANVASS_MANAGE)
     form = AssignForm(request.POST, users=_walker_choices(turf))
     if form.is_valid():
@@ -262,7 +248,7 @@ def turf_assign(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def door_move(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     door = selectors.turf_door_get_for_actor(actor=user, pk=pk)
     target_ids = [
         (t.pk, t.name)
@@ -291,7 +277,7 @@ def door_move(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def assignment_handoff(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     assignment = selectors.assignment_get_for_actor(actor=user, pk=pk)
     turf = assignment.turf
     form = HandoffForm(request.POST, users=_walker_choices(turf))
@@ -318,7 +304,7 @@ def assignment_handoff(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def assignment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     assignment = selectors.assignment_get_for_actor(actor=user, pk=pk)
     try:
         services.assignment_revoke(actor=user, assignment=assignment)
@@ -339,8 +325,7 @@ def assignment_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def script_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_VIEW)
+    user = user_with_permission(request, permissions.CANVASS_VIEW)
     can_manage = access.can_anywhere(user, permissions.CANVASS_MANAGE)
     form = ScriptForm(request.POST or None, units=unit_choices(user, permissions.CANVASS_MANAGE))
     if request.method == "POST":
@@ -375,7 +360,7 @@ def script_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def script_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     script = selectors.script_get_for_actor(actor=user, pk=pk)
     can_manage = access.can(user, permissions.CANVASS_MANAGE, script.owner_unit)
     form = QuestionForm(request.POST or None)
@@ -420,8 +405,7 @@ def script_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def precinct_strength(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_VIEW)
+    user = user_with_permission(request, permissions.CANVASS_VIEW)
     strength = selectors.precinct_strength(actor=user, code=code)
     return render(
         request,
@@ -432,15 +416,13 @@ def precinct_strength(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 def ward_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_VIEW)
+    user = user_with_permission(request, permissions.CANVASS_VIEW)
     return render(request, "canvass/wards.html", {"wards": selectors.ward_codes(actor=user)})
 
 
 @login_required
 def ward_ranking(request: HttpRequest, code: str) -> HttpResponse:
-    user = _user(request)
-    _require_anywhere(user, permissions.CANVASS_VIEW)
+    user = user_with_permission(request, permissions.CANVASS_VIEW)
     by_strength, by_potential = selectors.ward_ranking(actor=user, ward=code)
     results = {row.code: selectors.election_results(code=row.code)[:1] for row in by_strength}
     return render(
@@ -462,7 +444,7 @@ def ward_ranking(request: HttpRequest, code: str) -> HttpResponse:
 def walk(request: HttpRequest, pk: int) -> HttpResponse:
     """The phone page. Holds no personal data itself: the walk list is fetched as JSON,
     encrypted in the browser and kept in IndexedDB until the shift ends."""
-    user = _user(request)
+    user = signed_in_user(request)
     assignment = selectors.assignment_get_for_actor(actor=user, pk=pk)
     return render(
         request,
@@ -513,7 +495,7 @@ def _ended(assignment: Assignment) -> JsonResponse | None:
 @require_GET
 @_json_login_required
 def walklist(request: HttpRequest, pk: int) -> JsonResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     assignment = selectors.assignment_get_for_actor(actor=user, pk=pk)
     ended = _ended(assignment)
     if ended is not None:
@@ -534,7 +516,7 @@ def walklist(request: HttpRequest, pk: int) -> JsonResponse:
 @_json_login_required
 def sync(request: HttpRequest, pk: int) -> JsonResponse:
     """Results from the phone, each with a client UUID: a repeated sync adds nothing."""
-    user = _user(request)
+    user = signed_in_user(request)
     assignment = selectors.assignment_get_for_actor(actor=user, pk=pk)
     ended = _ended(assignment)
     if ended is not None:

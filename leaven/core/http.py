@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+
+from leaven.core import access
+from leaven.core.models import User
 
 
 def client_address(request: HttpRequest) -> str:
@@ -17,3 +20,21 @@ def client_address(request: HttpRequest) -> str:
         if hops:
             return hops[-1]
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The signed-in user of a page about one record, whose scoped selector decides (and
+    audits a denial); 404 for anyone not signed in as a user."""
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404
+    return user
+
+
+def user_with_permission(request: HttpRequest, permission: str) -> User:
+    """The signed-in user of a page that needs `permission` on some unit (a list, a form);
+    404, as for a page that does not exist, for anyone else."""
+    user = signed_in_user(request)
+    if not access.can_anywhere(user, permission):
+        raise Http404
+    return user

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leaven.core import access, permissions
 from leaven.core.forms import LANGUAGE_CHOICES, form_add_errors, unit_choices
-from leaven.core.http import client_address
+from leaven.core.http import client_address, signed_in_user, user_with_permission
 from leaven.core.models import OrgUnit, User
 from leaven.core.selectors import unit_get_by_id_for_actor
 from leaven.people.models import Person
@@ -35,13 +35,6 @@ from leaven.rapid_response.forms import (
     VerdictForm,
 )
 from leaven.rapid_response.models import Alert, Incident, IncidentReport, Responder, Skill
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404
-    return user
 
 
 def _report_input(form: ReportForm, language: str) -> services.ReportInput:
@@ -143,10 +136,7 @@ def alert_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _require_view(request: HttpRequest) -> User:
-    user = _user(request)
-    if not access.can_anywhere(user, permissions.RAPID_VIEW):
-        raise Http404
-    return user
+    return user_with_permission(request, permissions.RAPID_VIEW)
 
 
 def _dashboard_context(user: User) -> dict[str, Any]:
@@ -190,9 +180,7 @@ def dashboard_rows(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def hotline(request: HttpRequest) -> HttpResponse:
     """A dispatcher takes a call: the caller's language, one screen."""
-    user = _user(request)
-    if not access.can_anywhere(user, permissions.RAPID_DISPATCH):
-        raise Http404
+    user = user_with_permission(request, permissions.RAPID_DISPATCH)
     start = selectors.default_unit(
         actor=user,
         permission=permissions.RAPID_DISPATCH,
@@ -222,7 +210,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def incident(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     found = selectors.incident_get_for_actor(actor=user, pk=pk)
     return render(request, "rapid_response/incident.html", _incident_context(user, found))
 
@@ -260,7 +248,7 @@ def _incident_context(user: User, incident: Incident, **forms: Any) -> dict[str,
 @login_required
 @require_POST
 def incident_state(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     found = selectors.incident_get_for_actor(actor=user, pk=pk)
     form = StateForm(request.POST)
     if form.is_valid():
@@ -283,7 +271,7 @@ def incident_state(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def incident_verify(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     found = selectors.incident_get_for_actor(actor=user, pk=pk)
     try:
         asked = services.verifiers_request(actor=user, incident=found)
@@ -300,7 +288,7 @@ def incident_verify(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def incident_hold(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     found = selectors.incident_get_for_actor(actor=user, pk=pk)
     try:
         services.incident_set_legal_hold(
@@ -315,7 +303,7 @@ def incident_hold(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def incident_followup(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     found = selectors.incident_get_for_actor(actor=user, pk=pk)
     owners = selectors.followup_owner_choices(incident=found)
     form = FollowUpForm(request.POST, owners=owners)
@@ -344,10 +332,7 @@ def incident_followup(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _require_manage(request: HttpRequest) -> User:
-    user = _user(request)
-    if not access.can_anywhere(user, permissions.RAPID_MANAGE_RESPONDERS):
-        raise Http404
-    return user
+    return user_with_permission(request, permissions.RAPID_MANAGE_RESPONDERS)
 
 
 def _int(value: str | None) -> int | None:

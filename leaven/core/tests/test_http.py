@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.test import RequestFactory
 
 from leaven.core.http import client_address
@@ -22,3 +23,24 @@ def test_behind_a_proxy_the_last_forwarded_hop_counts(settings):
     )
     assert client_address(request) == "198.51.100.7"
     assert client_address(RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) == "10.0.0.2"
+
+
+@pytest.mark.django_db
+def test_page_gates_answer_404_to_anyone_without_the_permission(coordinator):
+    """A signed-in user passes the record gate; the permission gate also needs the
+    permission somewhere; an anonymous visitor gets 404 from both."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import Http404
+
+    from leaven.core import permissions
+    from leaven.core.http import signed_in_user, user_with_permission
+
+    request = RequestFactory().get("/")
+    request.user = coordinator
+    assert signed_in_user(request) == coordinator
+    assert user_with_permission(request, permissions.CANVASS_MANAGE) == coordinator
+    with pytest.raises(Http404):
+        user_with_permission(request, permissions.API_MANAGE)
+    request.user = AnonymousUser()
+    with pytest.raises(Http404):
+        signed_in_user(request)
