@@ -22,8 +22,10 @@ from typing import Any, Protocol
 
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from leaven.messaging import conf
+from leaven.messaging.smtp import compose, deliver
 
 logger = logging.getLogger(__name__)
 
@@ -100,18 +102,33 @@ class EmailTransport:
     def send(self, message: Outgoing) -> str:
         from django.conf import settings
 
-        email = EmailMultiAlternatives(
-            subject=message.subject,
-            body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[message.destination],
-            headers={"Message-ID": message_id_for(message.key), **message.headers},
-            connection=self.connection,
-        )
-        if message.html:
-            email.attach_alternative(message.html, "text/html")
+        headers = {"Message-ID": message_id_for(message.key), **message.headers}
+        smtp: smtplib.SMTP | None = getattr(self.connection, "connection", None)
+        composed = None
+        if isinstance(self.connection, SMTPBackend) and smtp is not None and not message.html:
+            composed = compose(
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=message.destination,
+                subject=message.subject,
+                body=message.body,
+                headers=headers,
+                localtime=settings.EMAIL_USE_LOCALTIME,
+            )
         try:
-            email.send(fail_silently=False)
+            if composed is not None and smtp is not None:
+                deliver(smtp, composed[0], message.destination, composed[1])
+            else:
+                email = EmailMultiAlternatives(
+                    subject=message.subject,
+                    body=message.body,
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    to=[message.destination],
+                    headers=headers,
+                    connection=self.connection,
+                )
+                if message.html:
+                    email.attach_alternative(message.html, "text/html")
+                email.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             permanent = any(500 <= code < 600 for code in codes)

@@ -88,6 +88,12 @@ class SMTPServer:
     reached: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     refuse: set[str] = field(default_factory=set)
+    # Recipients whose message is refused at the end of DATA (554), after RCPT was accepted.
+    refuse_data: set[str] = field(default_factory=set)
+    # Offer PIPELINING (RFC 2920) in the EHLO answer, as Postfix and Exim do.
+    pipelining: bool = False
+    # The envelope (sender, recipients) and raw bytes of each accepted message.
+    envelopes: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     seen: int = 0
 
     @property
@@ -98,6 +104,12 @@ class SMTPServer:
 class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+        session.host_name = hostname
+        if self.server.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.server.refuse:
@@ -121,6 +133,11 @@ class _Handler:
             self.server.reached.set()
             await asyncio.get_running_loop().run_in_executor(None, self.server.release.wait)
             return "451 4.3.0 Aborted"
+        if self.server.refuse_data & set(envelope.rcpt_tos):
+            return "554 5.7.1 Message refused"
+        self.server.envelopes.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
+        )
         self.server.messages.append(
             message_from_bytes(envelope.original_content, policy=policy.default)
         )
