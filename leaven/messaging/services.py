@@ -1106,14 +1106,16 @@ def _send_parallel(
 
     def lane(transport: Transport) -> None:
         opened = False
+        # Held while this connection's last outcome waits to be recorded: released by the
+        # recording thread, taken again here before the next message goes.
+        recorded = threading.Lock()
+        recorded.acquire()
         try:
             while not stopping.is_set():
                 message = work.get()
                 if message is None:
                     break
                 outgoing = _outgoing(message)
-                # Wait until the previous outcome of this connection is recorded.
-                recorded = threading.Event()
                 try:
                     if not opened:
                         transport.open()
@@ -1125,7 +1127,7 @@ def _send_parallel(
                     outcomes.put((message, None, error, recorded))
                 else:
                     outcomes.put((message, provider_id, None, recorded))
-                while not recorded.wait(0.5) and not stopping.is_set():
+                while not recorded.acquire(timeout=0.5) and not stopping.is_set():
                     pass
         except BaseException as exc:  # noqa: BLE001 - re-raised by the recording thread
             outcomes.put((None, None, exc, None))
@@ -1151,7 +1153,7 @@ def _send_parallel(
                 except queue.Empty:
                     break
             sent: list[tuple[int, int, str]] = []
-            waiting: list[threading.Event] = []
+            waiting: list[threading.Lock] = []
             try:
                 for outcome in ready:
                     if outcome is _LANE_DONE:
@@ -1171,7 +1173,7 @@ def _send_parallel(
                 result.sent += len(sent)
             finally:
                 for recorded in waiting:
-                    recorded.set()
+                    recorded.release()
     except BaseException:
         stopping.set()
         raise
