@@ -41,6 +41,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("messaging.scheduled", MINUTE, "leaven.messaging.tasks:broadcasts_queue_due"),
     Periodic("messaging.drain_email", MINUTE, "leaven.messaging.tasks:outbox_drain", ("email",)),
     Periodic("messaging.drain_sms", MINUTE, "leaven.messaging.tasks:outbox_drain", ("sms",)),
+    Periodic("messaging.purge", dt.timedelta(days=1), "leaven.messaging.tasks:messages_purge"),
     Periodic("api.webhooks_retry", MINUTE, "leaven.api.tasks:deliver_due_webhooks"),
     Periodic("rapid.escalate", MINUTE, "leaven.rapid_response.tasks:rapid_escalate"),
     Periodic("rapid.purge", dt.timedelta(hours=1), "leaven.rapid_response.tasks:rapid_purge"),

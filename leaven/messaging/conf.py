@@ -29,7 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "LEAVEN_EMAIL_RATE": 0,
     "LEAVEN_SMS_RATE": 10,
     # Email connections a worker keeps open and sends over at once.
-    "LEAVEN_EMAIL_CONNECTIONS": 1,
+    "LEAVEN_EMAIL_CONNECTIONS": 4,
     # Threads a worker sends texts over at once, with a transport that can be forked.
     "LEAVEN_SMS_CONNECTIONS": 4,
     "LEAVEN_OUTBOX_BATCH": 200,
@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "LEAVEN_OUTBOX_MAX_ATTEMPTS": 5,
     # Queue a drain task when messages are queued (off when a separate worker runs).
     "LEAVEN_OUTBOX_DRAIN_ON_COMMIT": True,
+    # Days the text and address of a finished message are kept (see services_retention).
+    "LEAVEN_OUTBOX_URGENT_KEEP_DAYS": 7,
+    "LEAVEN_OUTBOX_KEEP_DAYS": 30,
+    "LEAVEN_CONVERSATION_KEEP_DAYS": 365,
     "LEAVEN_QUIET_START_HOUR": 20,
     "LEAVEN_QUIET_END_HOUR": 9,
 }

@@ -1640,6 +1640,10 @@ def inbound_reply(*, actor: Any, message: InboundMessage, body: str) -> OutboxMe
         raise ValidationError({"body": _("A text can hold at most 1,600 characters.")})
     if SmsSuppression.objects.filter(number_index=message.from_index).exists():
         raise ValidationError(_("This number has opted out of texts."))
+    if not message.from_number:
+        raise ValidationError(
+            _("This text is past its retention period: answer a newer text from this person.")
+        )
     count = OutboxMessage.objects.filter(idempotency_key__startswith=f"reply:{message.pk}:").count()
     row = _write_row(
         owner_unit=message.owner_unit,

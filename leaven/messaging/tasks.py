@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from leaven.messaging import services
+from leaven.messaging import services, services_retention
 
 
 @task()
@@ -17,3 +17,9 @@ def outbox_drain(channel: str) -> int:
 def broadcasts_queue_due() -> int:
     """Queue scheduled broadcasts whose time has come."""
     return services.broadcast_queue_due()
+
+
+@task()
+def messages_purge() -> int:
+    """Clear the texts of finished messages past their retention."""
+    return services_retention.messages_purge().total

@@ -22,5 +22,6 @@ register(
         "sms.review": _("text needs review"),
         "sms.replied": _("text answered"),
         "sms.reviewed": _("text reviewed"),
+        "messaging.purged": _("old message texts cleared"),
     }
 )

@@ -1,0 +1,101 @@
+"""Retention of message texts: what was said, and to which address, is kept only as long as
+it is useful, then cleared by a daily job.
+
+- Urgent alerts (rapid response) carry where an incident happened: their text and address
+  are cleared LEAVEN_OUTBOX_URGENT_KEEP_DAYS (7) after they were queued.
+- Broadcasts, notices, tests and opt-out or help replies: LEAVEN_OUTBOX_KEEP_DAYS (30).
+- One-to-one conversations, both ways (texts an organizer sent and texts received, with the
+  number they came from): LEAVEN_CONVERSATION_KEEP_DAYS (365). A received text still
+  waiting for an answer or a review keeps its words until a person has dealt with it.
+
+Only finished messages are cleared (sent, failed, suppressed, withdrawn): nothing waiting to
+go loses its text. The rows themselves stay, with their state, dates, kind and unit, so a
+broadcast's delivery counts and a person's history of contact keep adding up; the blind
+index of the address stays too, so "never double-send" still holds. Settings are read at
+each run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from leaven.core.audit import audit_record
+from leaven.messaging import conf
+from leaven.messaging.models import InboundMessage, OutboxMessage
+
+FINISHED = (
+    OutboxMessage.State.SENT,
+    OutboxMessage.State.FAILED,
+    OutboxMessage.State.SUPPRESSED,
+    OutboxMessage.State.WITHDRAWN,
+)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    urgent: int
+    outgoing: int
+    conversations: int
+    incoming: int
+
+    @property
+    def total(self) -> int:
+        return self.urgent + self.outgoing + self.conversations + self.incoming
+
+
+def _clear(rows: object) -> int:
+    return int(rows.update(subject="", body="", destination=""))  # type: ignore[attr-defined]
+
+
+def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
+    """Clear the texts and addresses of finished messages past their retention (see the
+    module's docstring); one audit event with the counts when anything was cleared."""
+    now = now or timezone.now()
+    urgent_days = int(conf.get("LEAVEN_OUTBOX_URGENT_KEEP_DAYS"))
+    keep_days = int(conf.get("LEAVEN_OUTBOX_KEEP_DAYS"))
+    conversation_days = int(conf.get("LEAVEN_CONVERSATION_KEEP_DAYS"))
+    # A row already cleared has an empty body; skipping it keeps the job cheap to repeat.
+    finished = OutboxMessage.objects.filter(state__in=FINISHED).exclude(body="")
+    with transaction.atomic():
+        urgent = _clear(
+            finished.filter(urgent=True, created_at__lt=now - dt.timedelta(days=urgent_days))
+        )
+        outgoing = _clear(
+            finished.filter(urgent=False, created_at__lt=now - dt.timedelta(days=keep_days))
+            .exclude(kind=OutboxMessage.Kind.DIRECT)
+        )  # fmt: skip
+        conversation_cutoff = now - dt.timedelta(days=conversation_days)
+        conversations = _clear(
+            finished.filter(
+                urgent=False, kind=OutboxMessage.Kind.DIRECT, created_at__lt=conversation_cutoff
+            )
+        )
+        # A text waiting for a person (unanswered, or in review) keeps its words until then.
+        incoming = (
+            InboundMessage.objects.filter(received_at__lt=conversation_cutoff)
+            .exclude(body="")
+            .exclude(Q(review=InboundMessage.Review.OPEN))
+            .exclude(Q(kind=InboundMessage.Kind.REPLY, handled_at__isnull=True))
+            .update(body="", from_number="")
+        )
+        result = PurgeResult(
+            urgent=urgent, outgoing=outgoing, conversations=conversations, incoming=incoming
+        )
+        if result.total:
+            audit_record(
+                actor=None,
+                actor_label="messaging.purge",
+                verb="messaging.purged",
+                detail={
+                    "urgent": urgent,
+                    "outgoing": outgoing,
+                    "conversations": conversations,
+                    "incoming": incoming,
+                },
+            )
+    return result

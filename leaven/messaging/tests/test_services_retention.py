@@ -1,0 +1,130 @@
+"""Retention of message texts: the daily purge clears the words and addresses of finished
+messages past their time, keeps the rows (and so the counts), leaves waiting messages and
+unanswered texts alone, and is safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from leaven.core.models import AuditEvent
+from leaven.messaging import services
+from leaven.messaging.models import InboundMessage, OutboxMessage
+from leaven.messaging.services_retention import messages_purge
+from leaven.messaging.tasks import messages_purge as messages_purge_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _row(person, *, key, state="sent", urgent=False, kind="broadcast", age_days=0, channel="sms"):
+    row = services.outbox_enqueue(
+        actor=None, person=person, channel=channel, subject="", body=f"Texto {key}",
+        idempotency_key=key, urgent=urgent,
+    )  # fmt: skip
+    assert row is not None
+    OutboxMessage.objects.filter(pk=row.pk).update(
+        state=state, kind=kind, created_at=timezone.now() - timedelta(days=age_days)
+    )
+    row.refresh_from_db()
+    return row
+
+
+def _cleared(row) -> bool:
+    row.refresh_from_db()
+    return bool(row.body == "" and row.destination == "" and row.subject == "")
+
+
+def test_each_kind_of_message_is_cleared_after_its_own_time(add_person):
+    """Alerts after 7 days, broadcasts after 30, one-to-one texts after 365."""
+    person = add_person(phone="+13125550101", urgent=True)
+    alert_old = _row(person, key="a1", urgent=True, kind="notice", age_days=8)
+    alert_new = _row(person, key="a2", urgent=True, kind="notice", age_days=6)
+    broadcast_old = _row(person, key="b1", age_days=31)
+    broadcast_new = _row(person, key="b2", age_days=29)
+    direct_old = _row(person, key="d1", kind="direct", age_days=366)
+    direct_mid = _row(person, key="d2", kind="direct", age_days=200)
+
+    result = messages_purge()
+
+    assert (result.urgent, result.outgoing, result.conversations) == (1, 1, 1)
+    assert _cleared(alert_old) and _cleared(broadcast_old) and _cleared(direct_old)
+    assert not _cleared(alert_new) and not _cleared(broadcast_new) and not _cleared(direct_mid)
+    # The rows stay, with their state and the blind index of the address.
+    alert_old.refresh_from_db()
+    assert alert_old.state == "sent" and alert_old.destination_index
+    assert OutboxMessage.objects.count() == 6
+
+
+def test_waiting_messages_keep_their_text(add_person):
+    """A message still pending, held for quiet hours or being sent is never cleared."""
+    person = add_person(phone="+13125550102")
+    rows = [_row(person, key=f"w{state}", state=state, age_days=400)
+            for state in ("pending", "held", "sending")]  # fmt: skip
+    assert messages_purge().total == 0
+    assert not any(_cleared(row) for row in rows)
+
+
+def test_received_texts_are_cleared_once_dealt_with(add_person, organizer):
+    """Received texts past a year lose their words and number, unless they still wait for
+    an answer or a review; an old text can then no longer be answered from."""
+    add_person(phone="+13125550103")
+    answered = services.inbound_receive(
+        message_sid="SM1", from_number="+13125550103", body="Gracias"
+    ).message
+    services.inbound_reply(actor=organizer, message=answered, body="De nada")
+    waiting = services.inbound_receive(
+        message_sid="SM2", from_number="+13125550103", body="¿Hay junta?"
+    ).message
+    review = services.inbound_receive(
+        message_sid="SM3", from_number="+13125550103", body="we have to STOP this bill"
+    ).message
+    assert review.review == InboundMessage.Review.OPEN
+    InboundMessage.objects.update(received_at=timezone.now() - timedelta(days=400))
+
+    assert messages_purge().incoming == 1
+
+    for message in (answered, waiting, review):
+        message.refresh_from_db()
+    assert answered.body == "" and answered.from_number == "" and answered.from_index
+    assert waiting.body == "¿Hay junta?" and review.body == "we have to STOP this bill"
+    with pytest.raises(ValidationError):
+        services.inbound_reply(actor=organizer, message=answered, body="Hola otra vez")
+
+
+def test_purge_is_audited_once_and_safe_to_run_twice(add_person):
+    """The task clears, writes one audit event with counts only, and a second run finds
+    nothing more to do."""
+    person = add_person(phone="+13125550104")
+    _row(person, key="b1", age_days=31)
+    assert messages_purge_task.enqueue().return_value == 1
+    assert messages_purge_task.enqueue().return_value == 0
+    events = AuditEvent.objects.filter(verb="messaging.purged")
+    assert events.count() == 1
+    assert events.get().detail == {"urgent": 0, "outgoing": 1, "conversations": 0, "incoming": 0}
+
+
+def test_retention_follows_the_settings(add_person, settings):
+    """The number of days is read at each run."""
+    person = add_person(phone="+13125550105")
+    row = _row(person, key="b1", age_days=3)
+    settings.LEAVEN_OUTBOX_KEEP_DAYS = 2
+    assert messages_purge().outgoing == 1
+    assert _cleared(row)
+
+
+def test_conversation_page_says_a_text_was_removed(add_person, organizer, client_for):
+    """The conversation shows that an old text was removed, not an empty bubble."""
+    add_person(phone="+13125550106")
+    inbound = services.inbound_receive(
+        message_sid="SM9", from_number="+13125550106", body="Hola"
+    ).message
+    services.inbound_reply(actor=organizer, message=inbound, body="Hola, ¿cómo está?")
+    InboundMessage.objects.update(received_at=timezone.now() - timedelta(days=400))
+    OutboxMessage.objects.update(state="sent", created_at=timezone.now() - timedelta(days=400))
+    messages_purge()
+    response = client_for(organizer).get(f"/messaging/inbox/{inbound.pk}/")
+    assert response.status_code == 200
+    assert response.content.decode().count("Text removed: past its retention period.") == 2
