@@ -162,7 +162,11 @@ class OutboxMessage(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["state", "channel", "next_attempt_at"], name="outbox_due_idx"),
+            # Claiming (services.outbox_claim) scans this in order, never sorting a backlog.
+            models.Index(
+                fields=["state", "channel", "urgent", "next_attempt_at", "id"],
+                name="outbox_claim_idx",
+            ),
             models.Index(fields=["destination_index", "state"], name="outbox_dest_idx"),
         ]
         verbose_name = _("outgoing message")

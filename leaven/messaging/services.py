@@ -713,47 +713,68 @@ def release_expired(*, now: datetime | None = None) -> int:
     )
 
 
+# The order rows are claimed in: urgent texts first, then the other waiting messages, then
+# messages held for quiet hours; within each, oldest first. Each step is one ordered scan of
+# an index (see OutboxMessage.Meta), so a claim costs the same behind a backlog of any size.
+CLAIM_STEPS: tuple[tuple[str, bool], ...] = (
+    (OutboxMessage.State.PENDING, True),
+    (OutboxMessage.State.PENDING, False),
+    (OutboxMessage.State.HELD, True),  # (urgent texts are never held; kept for completeness)
+    (OutboxMessage.State.HELD, False),
+)
+
+
 def outbox_claim(*, channel: str, limit: int, now: datetime | None = None) -> list[int]:
     """Atomically take up to `limit` due rows of a channel: they become `sending` with a
     lease. Two workers never get the same row."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=int(conf.get("LEAVEN_OUTBOX_LEASE_SECONDS")))
-    due_states = (OutboxMessage.State.PENDING, OutboxMessage.State.HELD)
-    table = OutboxMessage._meta.db_table
+    claimed: list[int] = []
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            ids = list(
-                OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(state__in=due_states, channel=channel, next_attempt_at__lte=now)
-                .order_by("-urgent", "next_attempt_at", "id")
-                .values_list("pk", flat=True)[:limit]
+        for state, urgent in CLAIM_STEPS:
+            if len(claimed) >= limit:
+                break
+            claimed += _claim_step(channel, state, urgent, limit - len(claimed), now, lease)
+    return sorted(claimed)
+
+
+def _claim_step(
+    channel: str, state: str, urgent: bool, limit: int, now: datetime, lease: datetime
+) -> list[int]:
+    if connection.vendor == "postgresql":
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=state, channel=channel, urgent=urgent, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            OutboxMessage.objects.filter(pk__in=ids).update(
+                state=OutboxMessage.State.SENDING, lease_until=lease
             )
-            if ids:
-                OutboxMessage.objects.filter(pk__in=ids).update(
-                    state=OutboxMessage.State.SENDING, lease_until=lease
-                )
-            return ids
-        # SQLite: the settings open every transaction IMMEDIATE, so this one statement runs
-        # under the database's write lock.
-        adapt = connection.ops.adapt_datetimefield_value
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET state = %s, lease_until = %s "  # noqa: S608
-                f"WHERE id IN (SELECT id FROM {table} WHERE state IN (%s, %s) "
-                "AND channel = %s AND next_attempt_at <= %s "
-                "ORDER BY urgent DESC, next_attempt_at, id LIMIT %s) "
-                "AND state IN (%s, %s) RETURNING id",
-                [
-                    OutboxMessage.State.SENDING,
-                    adapt(lease),
-                    *due_states,
-                    channel,
-                    adapt(now),
-                    limit,
-                    *due_states,
-                ],
-            )
-            return sorted(row[0] for row in cursor.fetchall())
+        return ids
+    # SQLite: the settings open every transaction IMMEDIATE, so this runs under the
+    # database's write lock.
+    table = OutboxMessage._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, lease_until = %s "  # noqa: S608
+            f"WHERE id IN (SELECT id FROM {table} WHERE state = %s AND channel = %s "
+            "AND urgent = %s AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT %s) "
+            "AND state = %s RETURNING id",
+            [
+                OutboxMessage.State.SENDING,
+                adapt(lease),
+                state,
+                channel,
+                urgent,
+                adapt(now),
+                limit,
+                state,
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def local_now(unit: OrgUnit | None, now: datetime) -> datetime:
