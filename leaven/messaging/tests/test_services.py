@@ -729,7 +729,7 @@ def test_claim_reads_the_index_in_order_and_never_sorts_the_backlog(db):
         f"SELECT id FROM {table} WHERE state = 'pending' AND channel = 'sms' "  # noqa: S608
         "AND urgent = %s AND next_attempt_at <= %s ORDER BY next_attempt_at, id LIMIT 200"
     )
-    params = [True, "2030-01-01 00:00:00"]
+    params: list[bool | str] = [True, "2030-01-01 00:00:00"]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN " + query, params)
