@@ -23,17 +23,53 @@ class UnitForm(forms.Form):
         initial=["en", "es"],
     )
     time_zone = forms.ChoiceField(label=_("Time zone"))
+    takes_public_reports = forms.BooleanField(
+        label=_("Take incident reports from the public"),
+        required=False,
+        help_text=_(
+            "Opens this unit's public report page, where anyone can report immigration "
+            "enforcement without signing in. Leave it off unless the unit runs rapid response."
+        ),
+    )
 
     def __init__(self, *args: Any, parent: OrgUnit, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         allowed = ALLOWED_CHILDREN.get(parent.kind, set())
         kind_field = cast(forms.ChoiceField, self.fields["kind"])
         kind_field.choices = [(v, label) for v, label in OrgUnit.Kind.choices if v in allowed]
-        tz_field = cast(forms.ChoiceField, self.fields["time_zone"])
-        zones = sorted(z for z in zoneinfo.available_timezones() if z.startswith("America/"))
-        zones += ["Pacific/Honolulu", "UTC"]
-        tz_field.choices = [(z, z) for z in zones]
-        tz_field.initial = parent.time_zone
+        _time_zone_choices(self, parent.time_zone)
+
+
+class UnitEditForm(forms.Form):
+    """A unit's name, languages, time zone and whether it takes public incident reports."""
+
+    name = UnitForm.base_fields["name"]
+    languages = UnitForm.base_fields["languages"]
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+    takes_public_reports = UnitForm.base_fields["takes_public_reports"]
+
+    def __init__(self, *args: Any, unit: OrgUnit, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "name": unit.name,
+                "languages": unit.languages,
+                "time_zone": unit.time_zone,
+                "takes_public_reports": unit.takes_public_reports,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        _time_zone_choices(self, unit.time_zone)
+
+
+def _time_zone_choices(form: forms.Form, current: str) -> None:
+    tz_field = cast(forms.ChoiceField, form.fields["time_zone"])
+    zones = sorted(z for z in zoneinfo.available_timezones() if z.startswith("America/"))
+    zones += ["Pacific/Honolulu", "UTC"]
+    if current and current not in zones:
+        zones.append(current)
+    tz_field.choices = [(z, z) for z in zones]
+    tz_field.initial = current
 
 
 def form_add_errors(form: forms.Form, exc: ValidationError) -> None:

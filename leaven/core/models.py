@@ -73,6 +73,8 @@ class OrgUnit(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     languages = models.JSONField(_("languages"), default=list)
     time_zone = models.CharField(_("time zone"), max_length=64, default="America/Chicago")
+    # Whether the public incident report page (no sign-in) takes reports for this unit.
+    takes_public_reports = models.BooleanField(_("takes public incident reports"), default=False)
     # Materialized path of ids ("/1/4/9/"): a subtree is one indexed prefix range.
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)

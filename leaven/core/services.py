@@ -80,10 +80,12 @@ def unit_create(
     slug: str = "",
     languages: list[str] | None = None,
     time_zone: str = "",
+    takes_public_reports: bool = False,
     as_operator: bool = False,
 ) -> OrgUnit:
     """Create a unit under `parent`. Root units, and units outside the actor's roles, are
-    for operators (a command or the admin), who pass `as_operator`."""
+    for operators (a command or the admin), who pass `as_operator`. `takes_public_reports`
+    opens the unit's public incident report page (closed unless asked for)."""
     if parent is None and not as_operator:
         raise ValidationError(_("Only an operator can create a root unit."))
     if parent is not None:
@@ -112,11 +114,18 @@ def unit_create(
         slug=slug or _unique_slug(name),
         languages=languages or (list(parent.languages) if parent else ["en", "es"]),
         time_zone=time_zone,
+        takes_public_reports=bool(takes_public_reports),
         depth=(parent.depth + 1) if parent else 0,
     )
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     unit.save(update_fields=["path"])
-    audit_record(actor=actor, verb="unit.created", obj=unit, unit=unit)
+    audit_record(
+        actor=actor,
+        verb="unit.created",
+        obj=unit,
+        unit=unit,
+        detail={"takes_public_reports": True} if takes_public_reports else None,
+    )
     return unit
 
 
@@ -128,20 +137,30 @@ def unit_update(
     name: str,
     languages: list[str],
     time_zone: str,
+    takes_public_reports: bool | None = None,
 ) -> OrgUnit:
+    """Rename a unit, set its languages and time zone, and (unless None, which leaves it as
+    it is) whether its public incident report page takes reports."""
     if not access.can(actor, permissions.UNITS_MANAGE, unit):
         raise ValidationError(_("You cannot change this unit."))
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("A unit needs a name.")})
     _validate_time_zone(time_zone)
+    public = unit.takes_public_reports if takes_public_reports is None else takes_public_reports
     changed = [
         field
-        for field, value in (("name", name), ("languages", languages), ("time_zone", time_zone))
+        for field, value in (
+            ("name", name),
+            ("languages", languages),
+            ("time_zone", time_zone),
+            ("takes_public_reports", bool(public)),
+        )
         if getattr(unit, field) != value
     ]
     unit.name, unit.languages, unit.time_zone = name, languages, time_zone
-    unit.save(update_fields=["name", "languages", "time_zone"])
+    unit.takes_public_reports = bool(public)
+    unit.save(update_fields=["name", "languages", "time_zone", "takes_public_reports"])
     audit_record(actor=actor, verb="unit.updated", obj=unit, unit=unit, detail={"fields": changed})
     return unit
 

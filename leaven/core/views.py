@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from leaven.core import access, permissions, selectors, services
-from leaven.core.forms import UnitForm
+from leaven.core.forms import UnitEditForm, UnitForm, form_add_errors
 from leaven.core.models import AuditEvent
 from leaven.people.models import Stage
 from leaven.people.selectors import PersonFilters, person_count, person_queryset_for_actor
@@ -111,6 +111,7 @@ def unit_create(request: HttpRequest, slug: str) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 languages=form.cleaned_data["languages"],
                 time_zone=form.cleaned_data["time_zone"],
+                takes_public_reports=form.cleaned_data["takes_public_reports"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -118,6 +119,33 @@ def unit_create(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, _("Unit created."))
             return redirect("core:unit_detail", slug=unit.slug)
     return render(request, "core/unit_form.html", {"form": form, "parent": parent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    """Rename a unit, set its languages and time zone, and open or close its public
+    incident report page."""
+    unit = selectors.unit_get_for_actor(
+        actor=request.user, slug=slug, permission=permissions.UNITS_MANAGE
+    )
+    form = UnitEditForm(request.POST or None, unit=unit)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.unit_update(
+                actor=request.user,
+                unit=unit,
+                name=form.cleaned_data["name"],
+                languages=form.cleaned_data["languages"],
+                time_zone=form.cleaned_data["time_zone"],
+                takes_public_reports=form.cleaned_data["takes_public_reports"],
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, _("Unit saved."))
+            return redirect("core:unit_detail", slug=unit.slug)
+    return render(request, "core/unit_edit.html", {"form": form, "unit": unit})
 
 
 @login_required

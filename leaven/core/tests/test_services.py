@@ -148,6 +148,36 @@ def test_unit_update_records_changed_fields(admin, tree):
     assert "Pilsen Norte" not in str(event.detail)
 
 
+def test_unit_public_reports_flag_is_off_by_default_and_set_by_the_services(admin, tree):
+    """A unit takes no public reports unless created or updated so; the change is audited by
+    field name, and leaving the flag out of an update keeps it."""
+    assert tree.committee_a.takes_public_reports is False
+    opened = unit_create(
+        actor=admin,
+        name="Rapid circle",
+        kind=OrgUnit.Kind.CIRCLE,
+        parent=tree.committee_a,
+        takes_public_reports=True,
+    )
+    assert OrgUnit.objects.get(pk=opened.pk).takes_public_reports is True
+    created = AuditEvent.objects.get(verb="unit.created", object_id=str(opened.pk))
+    assert created.detail == {"takes_public_reports": True}
+    unit = tree.committee_a
+    unit_update(
+        actor=admin,
+        unit=unit,
+        name=unit.name,
+        languages=unit.languages,
+        time_zone=unit.time_zone,
+        takes_public_reports=True,
+    )
+    assert OrgUnit.objects.get(pk=unit.pk).takes_public_reports is True
+    event = AuditEvent.objects.filter(verb="unit.updated").latest("pk")
+    assert event.detail == {"fields": ["takes_public_reports"]}
+    unit_update(actor=admin, unit=unit, name="Pilsen Sur", languages=["en"], time_zone="UTC")
+    assert OrgUnit.objects.get(pk=unit.pk).takes_public_reports is True
+
+
 def test_unit_update_refused_for_coordinator(coordinator, tree):
     """A coordinator cannot rename their committee."""
     with pytest.raises(ValidationError):

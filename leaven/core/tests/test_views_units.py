@@ -135,3 +135,71 @@ def test_unit_audit_log_refused_to_non_admins(request, who, client_for, tree):
     """Everyone but an admin gets a 404 on the unit's audit log."""
     actor = request.getfixturevalue(who)
     assert client_for(actor).get(f"/units/{tree.committee_a.slug}/audit/").status_code == 404
+
+
+def test_sub_unit_created_closed_to_public_reports_unless_ticked(organizer, client_for, tree):
+    """A new unit takes no public incident reports unless the box is ticked."""
+    client = client_for(organizer)
+    base = {"kind": "circle", "languages": ["en", "es"], "time_zone": "America/Chicago"}
+    client.post(f"/units/{tree.committee_a.slug}/new/", {**base, "name": "Quiet circle"})
+    client.post(
+        f"/units/{tree.committee_a.slug}/new/",
+        {**base, "name": "Rapid circle", "takes_public_reports": "on"},
+    )
+    assert OrgUnit.objects.get(name="Quiet circle").takes_public_reports is False
+    assert OrgUnit.objects.get(name="Rapid circle").takes_public_reports is True
+
+
+def test_unit_edit_opens_public_reports_and_is_audited(organizer, client_for, tree):
+    """An organizer edits the committee: the form starts from its values, saving turns on
+    public reports and the audit event names the changed field only."""
+    client = client_for(organizer)
+    url = f"/units/{tree.committee_a.slug}/edit/"
+    form = client.get(url)
+    assert form.status_code == 200
+    assert form.context["form"]["name"].value() == "Pilsen"
+    assert form.context["form"]["takes_public_reports"].value() is False
+    response = client.post(
+        url,
+        {
+            "name": "Pilsen",
+            "languages": ["en", "es"],
+            "time_zone": tree.committee_a.time_zone,
+            "takes_public_reports": "on",
+        },
+    )
+    assert (
+        response.status_code == 302 and response["Location"] == f"/units/{tree.committee_a.slug}/"
+    )
+    tree.committee_a.refresh_from_db()
+    assert tree.committee_a.takes_public_reports is True
+    event = AuditEvent.objects.filter(verb="unit.updated").latest("pk")
+    assert event.detail == {"fields": ["takes_public_reports"]} and event.actor == organizer
+    page = client.get(f"/units/{tree.committee_a.slug}/").content.decode()
+    assert "Takes public incident reports" in page
+
+
+def test_unit_edit_blank_name_is_an_error_and_keeps_input(organizer, client_for, tree):
+    """A blank name is refused beside the field; the ticked box is kept; nothing changes."""
+    response = client_for(organizer).post(
+        f"/units/{tree.committee_a.slug}/edit/",
+        {"name": " ", "languages": ["en"], "time_zone": "UTC", "takes_public_reports": "on"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert response.context["form"]["takes_public_reports"].value() is True
+    tree.committee_a.refresh_from_db()
+    assert tree.committee_a.name == "Pilsen" and not tree.committee_a.takes_public_reports
+
+
+@pytest.mark.parametrize("who", ["coordinator", "outsider"])
+def test_unit_edit_refused_with_404(request, who, client_for, tree):
+    """A coordinator of the committee and a coordinator of another committee get 404 on the
+    edit page, GET and POST, and nothing changes."""
+    client = client_for(request.getfixturevalue(who))
+    url = f"/units/{tree.committee_a.slug}/edit/"
+    assert client.get(url).status_code == 404
+    data = {"name": "X", "languages": ["en"], "time_zone": "UTC", "takes_public_reports": "on"}
+    assert client.post(url, data).status_code == 404
+    tree.committee_a.refresh_from_db()
+    assert tree.committee_a.name == "Pilsen" and not tree.committee_a.takes_public_reports
