@@ -40,8 +40,11 @@ DESCRIPTIONS = [
 
 
 def rapid_response_demo(*, unit: OrgUnit, people: list[Person], rng: random.Random) -> list[Any]:
-    """Responders from the committee's people, two closed incidents and an open one."""
+    """Responders from the committee's people, two closed incidents and an open one; the
+    committee's public report page is opened."""
     now = timezone.now()
+    OrgUnit.objects.filter(pk=unit.pk).update(takes_public_reports=True)
+    unit.takes_public_reports = True
     shift = (unit.pk % 7) * 0.02
     centre = (BASE[0] + shift, BASE[1] - shift)
     made: list[Any] = []

@@ -245,10 +245,12 @@ def followup_owner_choices(*, incident: Incident) -> list[tuple[int, str]]:
 
 
 def public_unit(*, slug: str) -> Any:
-    """The unit a public report page belongs to."""
+    """The unit a public report page belongs to: only one that takes public reports. A unit
+    that does not answers 404 exactly like an unknown slug, so the page tells no one which
+    units exist."""
     from leaven.core.models import OrgUnit
 
-    unit = OrgUnit.objects.filter(slug=slug).first()
+    unit = OrgUnit.objects.filter(slug=slug, takes_public_reports=True).first()
     if unit is None:
         raise Http404
     return unit

@@ -25,6 +25,16 @@ def _rapid_settings(settings):
 
 
 @pytest.fixture
+def public_a(tree):
+    """Committee A with its public report page open."""
+    from leaven.core.models import OrgUnit
+
+    OrgUnit.objects.filter(pk=tree.committee_a.pk).update(takes_public_reports=True)
+    tree.committee_a.takes_public_reports = True
+    return tree.committee_a
+
+
+@pytest.fixture
 def dispatcher(tree):
     from conftest import _user
 

@@ -28,3 +28,7 @@ def test_demo_makes_responders_and_incidents(tree, make_person, dispatcher):
     }
     open_ones = selectors.incident_list_for_actor(actor=dispatcher)
     assert [i.state for i in open_ones] == ["reported"]
+    # The demo committee's public report page is open; another committee's stays closed.
+    assert selectors.public_unit(slug=tree.committee_a.slug) == tree.committee_a
+    tree.committee_b.refresh_from_db()
+    assert not tree.committee_b.takes_public_reports

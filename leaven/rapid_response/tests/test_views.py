@@ -3,6 +3,8 @@ page with its actions, and the links responders and verifiers tap."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -14,10 +16,18 @@ from leaven.rapid_response.models import Alert, Incident, IncidentReport
 pytestmark = pytest.mark.django_db
 
 
-def _post_report(client, tree, **extra):
+@pytest.fixture(autouse=True)
+def _committee_a_takes_reports(request):
+    """The public report tests post to committee A, which takes public reports."""
+    if "tree" in request.fixturenames:
+        request.getfixturevalue("public_a")
+
+
+def _post_report(client, tree, unit=None, **extra):
     data = {"type": "checkpoint", "cross_streets": "Cermak & Ashland", "when": "0"}
     data.update(extra)
-    return client.post(reverse("rapid_response:report", args=[tree.committee_a.slug]), data)
+    slug = (unit or tree.committee_a).slug
+    return client.post(reverse("rapid_response:report", args=[slug]), data)
 
 
 def test_public_report_without_sign_in(client, tree):
@@ -54,6 +64,31 @@ def test_public_report_rate_limit_is_shown(client, tree):
     response = _post_report(client, tree)
     assert response.status_code == 200
     assert "Too many reports" in response.content.decode()
+
+
+def test_unit_without_public_reports_answers_404_like_an_unknown_slug(client, tree):
+    """A unit that does not take public reports answers exactly as a slug nobody has: 404
+    for the page, its thanks page and a post, and nothing is stored."""
+    b = tree.committee_b
+    unknown = client.get(reverse("rapid_response:report", args=["no-such-unit"]))
+    closed = client.get(reverse("rapid_response:report", args=[b.slug]))
+    assert unknown.status_code == closed.status_code == 404
+
+    def same(response, slug):
+        # Each page carries its own masked CSRF token and its own path; nothing else differs.
+        text = re.sub(r"[A-Za-z0-9]{64}", "TOKEN", response.content.decode())
+        return text.replace(slug, "SLUG")
+
+    assert same(unknown, "no-such-unit") == same(closed, b.slug)
+    thanks = client.get(reverse("rapid_response:report_thanks", args=[b.slug]))
+    assert thanks.status_code == 404
+    assert _post_report(client, tree, unit=b).status_code == 404
+    assert _post_report(client, tree, unit=b, website="http://spam.example").status_code == 404
+    assert not Incident.objects.exists()
+    assert (
+        client.get(reverse("rapid_response:report", args=[tree.committee_a.slug])).status_code
+        == 200
+    )
 
 
 def test_public_report_page_loads_no_third_party_script(client, tree):

@@ -22,7 +22,7 @@ def _link(message) -> str:
 
 
 def test_report_verify_confirm_acknowledge_escalate(
-    new_context, sign_in_as, tree, dispatcher, make_responder
+    new_context, sign_in_as, tree, public_a, dispatcher, make_responder
 ):
     from leaven.messaging.models import OutboxMessage
     from leaven.rapid_response import services
