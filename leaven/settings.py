@@ -339,6 +339,9 @@ LEAVEN_STRIPE_PAYMENT_LINK = env("LEAVEN_STRIPE_PAYMENT_LINK")
 # Pages: how many people a list page shows.
 LEAVEN_PAGE_SIZE = env_int("LEAVEN_PAGE_SIZE", 50)
 
+# API: how many person records one key may read per day (UTC); beyond it the API answers 429.
+LEAVEN_API_DAILY_PEOPLE_READS = env_int("LEAVEN_API_DAILY_PEOPLE_READS", 50_000)
+
 # Imports: where uploaded files are kept, and the limits checked before parsing.
 LEAVEN_IMPORT_DIR = Path(env("LEAVEN_IMPORT_DIR", str(BASE_DIR / "var" / "imports")))
 LEAVEN_IMPORT_MAX_BYTES = env_int("LEAVEN_IMPORT_MAX_BYTES", 2 * 1024**3)

@@ -5,6 +5,7 @@ through the services and answers in Action Network's HAL+JSON shape."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable
@@ -34,6 +35,10 @@ CONTENT_TYPE = "application/hal+json; charset=utf-8"
 
 class RateLimited(Exception):
     pass
+
+
+class PeopleReadCapped(Exception):
+    """The key has read as many people today as LEAVEN_API_DAILY_PEOPLE_READS allows."""
 
 
 class OSDIToken(APIKeyHeader):
@@ -85,6 +90,20 @@ def _unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _throttled(request: HttpRequest, exc: Exception) -> HttpResponse:
     response = _error(429, "Too many requests: slow down")
     response["Retry-After"] = "60"
+    return response
+
+
+@api.exception_handler(PeopleReadCapped)
+def _capped(request: HttpRequest, exc: Exception) -> HttpResponse:
+    limit = _daily_people_reads()
+    response = _error(
+        429,
+        f"Daily limit reached: this API key may read {limit} people per day (UTC). "
+        "Try again after midnight UTC, or ask an administrator about the limit",
+    )
+    now = timezone.now().astimezone(dt.UTC)
+    midnight = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    response["Retry-After"] = str(max(1, math.ceil((midnight - now).total_seconds())))
     return response
 
 
@@ -245,18 +264,48 @@ def _collection(
 
 
 def _idempotent(request: HttpRequest, run: Callable[[], tuple[int, Any]]) -> HttpResponse:
-    """A POST with an Idempotency-Key answers a repeat with the first response."""
+    """A POST with an Idempotency-Key: the key is claimed for this method, path and body
+    before anything runs. A repeat of the same request replays the first answer; the same
+    key on another request is refused with 422, and a repeat that arrives while the first is
+    still running with 409; neither runs anything. A request that fails (an exception or a
+    5xx answer) gives its claim back, so a retry can run."""
     header = request.headers.get("Idempotency-Key", "").strip()
     key = _key(request)
-    if header:
-        stored = services.idempotent_lookup(key=key, idempotency_key=header)
-        if stored is not None:
-            return _ok(stored.body, status=stored.status)
-    status, body = run()
-    if header:
-        services.idempotent_store(
-            key=key, idempotency_key=header, path=request.path, status=status, body=body
+    if not header:
+        status, body = run()
+        return _ok(body, status=status)
+    claim = services.idempotent_claim(
+        key=key,
+        idempotency_key=header,
+        method=request.method or "POST",
+        path=request.path.rstrip("/"),
+        body_hash=services.request_fingerprint(request.body),
+    )
+    if claim.outcome == "replay" and claim.record is not None:
+        return _ok(claim.record.body, status=claim.record.status or 200)
+    if claim.outcome == "conflict":
+        return _error(
+            422,
+            "This Idempotency-Key was already used for a different request (another path or "
+            "body): use a new key for a new request",
         )
+    if claim.outcome != "run" or claim.record is None:
+        response = _error(
+            409,
+            "A request with this Idempotency-Key is still being processed: wait for it to "
+            "finish, then retry to get its answer",
+        )
+        response["Retry-After"] = "1"
+        return response
+    try:
+        status, body = run()
+    except BaseException:
+        services.idempotent_release(record=claim.record)
+        raise
+    if status >= 500:
+        services.idempotent_release(record=claim.record)
+    else:
+        services.idempotent_complete(record=claim.record, status=status, body=body)
     return _ok(body, status=status)
 
 
@@ -372,10 +421,27 @@ def entry_point(request: HttpRequest) -> HttpResponse:
 # People ---------------------------------------------------------------------------------
 
 
+def _daily_people_reads() -> int:
+    return int(getattr(settings, "LEAVEN_API_DAILY_PEOPLE_READS", 50_000))
+
+
 def _people_read(request: HttpRequest, rows: list[Any]) -> None:
     """People with their contact details left through the API: one audit event per page
-    (the key, how many, the first and last id), as the person page audits each view."""
+    (the key, how many, the first and last id), as the person page audits each view. Each
+    key reads at most LEAVEN_API_DAILY_PEOPLE_READS people a day (UTC): a page that would
+    pass it is refused whole (429), and the refusal is audited."""
     if rows:
+        key = _key(request)
+        limit = _daily_people_reads()
+        if not services.people_read_allow(key=key, count=len(rows), limit=limit):
+            audit_record(
+                actor=_actor(request),
+                verb="api.people_read_capped",
+                unit=key.unit,
+                object_type="person",
+                detail={"count": len(rows), "limit": limit},
+            )
+            raise PeopleReadCapped
         audit_record(
             actor=_actor(request),
             verb="api.people_read",
@@ -436,6 +502,8 @@ def person_update(
 ) -> HttpResponse:
     actor = _actor(request)
     person = selectors.person_get(actor=actor, identifier=person_id)
+    # The answer carries the whole record: it counts as a read, checked before the write.
+    _people_read(request, [person])
     person = services_osdi.person_put(actor=actor, person=person, data=_dump(body))
     return _ok(_person_body(request, person))
 

@@ -64,22 +64,48 @@ class ApiIdentifier(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """The first response to a POST that carried an Idempotency-Key, replayed on repeats."""
+    """A POST that carried an Idempotency-Key: claimed (in progress) before it runs, then
+    its first response, replayed on repeats of the same request. Bound to the method, the
+    path and a hash of the body, so the key cannot replay an answer to another request."""
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("In progress")
+        DONE = "done", _("Done")
 
     key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     idempotency_key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10, default="POST")
     path = models.CharField(max_length=255)
-    status = models.PositiveSmallIntegerField()
-    body = models.JSONField()
+    body_hash = models.CharField(max_length=64, default="")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DONE)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["key", "idempotency_key"], name="unique_idempotency")
         ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_age_idx")]
 
     def __str__(self) -> str:
         return f"idempotent {self.pk}"
+
+
+class PeopleReadCount(models.Model):
+    """How many person records one key has read through the API on one day (UTC)."""
+
+    key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    people = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["key", "day"], name="unique_people_read_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"people read {self.pk}"
 
 
 class Webhook(models.Model):

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
 import socket
-import urllib.error
+import ssl
 import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +24,14 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leaven.api.models import ApiIdentifier, ApiKey, IdempotentRequest, Webhook, WebhookDelivery
+from leaven.api.models import (
+    ApiIdentifier,
+    ApiKey,
+    IdempotentRequest,
+    PeopleReadCount,
+    Webhook,
+    WebhookDelivery,
+)
 from leaven.core import access, permissions
 from leaven.core.audit import audit_record
 from leaven.core.models import OrgUnit, Role
@@ -152,25 +159,128 @@ def identifier_add_foreign(*, model: type[models.Model], pk: int, identifiers: l
 
 # Idempotency ----------------------------------------------------------------------------
 
+# A stored answer is replayed for a day, then forgotten.
+IDEMPOTENCY_TTL = timedelta(hours=24)
+# A claim still "in progress" after this long belongs to a request that died without
+# releasing it (its writes rolled back with it): a repeat may take it over.
+IDEMPOTENCY_STALE = timedelta(minutes=10)
 
-def idempotent_lookup(*, key: ApiKey, idempotency_key: str) -> IdempotentRequest | None:
-    return IdempotentRequest.objects.filter(key=key, idempotency_key=idempotency_key[:255]).first()
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """What to do with a POST that carries an Idempotency-Key: `run` it (this request now
+    holds the claim), `replay` the stored answer, refuse it as a `conflict` (the key was used
+    for another request) or as `running` (the first request with the key has not finished)."""
+
+    outcome: str
+    record: IdempotentRequest | None = None
 
 
-def idempotent_store(
-    *, key: ApiKey, idempotency_key: str, path: str, status: int, body: Any
-) -> None:
+def request_fingerprint(body: bytes) -> str:
+    """A hash of a request body: of its JSON with sorted keys when it is JSON (so the same
+    object sent again matches whatever its spacing), else of its bytes."""
     try:
-        with transaction.atomic():
-            IdempotentRequest.objects.create(
-                key=key,
-                idempotency_key=idempotency_key[:255],
-                path=path[:255],
-                status=status,
-                body=body,
-            )
-    except IntegrityError:
-        pass
+        canonical = json.dumps(
+            json.loads(body or b"null"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def idempotent_claim(
+    *,
+    key: ApiKey,
+    idempotency_key: str,
+    method: str,
+    path: str,
+    body_hash: str,
+    now: Any = None,
+) -> IdempotencyClaim:
+    """Claim (key, idempotency key) for one request before it runs: the claim is a unique
+    row inserted and committed in its own transaction, so of two requests arriving together
+    exactly one runs. Answers older than IDEMPOTENCY_TTL are deleted first."""
+    now = now or timezone.now()
+    idempotency_key = idempotency_key[:255]
+    method, path = method.upper()[:10], path[:255]
+    IdempotentRequest.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(
+                    key=key,
+                    idempotency_key=idempotency_key,
+                    method=method,
+                    path=path,
+                    body_hash=body_hash,
+                    state=IdempotentRequest.State.RUNNING,
+                    created_at=now,
+                )
+            return IdempotencyClaim("run", record)
+        except IntegrityError:
+            pass
+        existing = IdempotentRequest.objects.filter(
+            key=key, idempotency_key=idempotency_key
+        ).first()
+        if existing is None:
+            continue  # released between our insert and our read: try again
+        if (existing.method, existing.path, existing.body_hash) != (method, path, body_hash):
+            return IdempotencyClaim("conflict", existing)
+        if existing.state == IdempotentRequest.State.DONE:
+            return IdempotencyClaim("replay", existing)
+        if existing.created_at < now - IDEMPOTENCY_STALE:
+            taken = IdempotentRequest.objects.filter(
+                pk=existing.pk,
+                state=IdempotentRequest.State.RUNNING,
+                created_at=existing.created_at,
+            ).update(created_at=now)
+            if taken:
+                existing.created_at = now
+                return IdempotencyClaim("run", existing)
+        return IdempotencyClaim("running", existing)
+    return IdempotencyClaim("running")
+
+
+def idempotent_complete(*, record: IdempotentRequest, status: int, body: Any) -> None:
+    """Keep the answer of a claimed request, to replay on repeats."""
+    IdempotentRequest.objects.filter(pk=record.pk).update(
+        state=IdempotentRequest.State.DONE, status=status, body=body
+    )
+
+
+def idempotent_release(*, record: IdempotentRequest) -> None:
+    """Give up a claim whose request failed, so that a retry can run."""
+    IdempotentRequest.objects.filter(pk=record.pk, state=IdempotentRequest.State.RUNNING).delete()
+
+
+# The daily cap on people read ----------------------------------------------------------
+
+
+def people_read_allow(*, key: ApiKey, count: int, limit: int, now: Any = None) -> bool:
+    """Count `count` more person records read through `key` today (the calendar day in
+    UTC) if the day's total stays within `limit`; otherwise count nothing and answer False.
+    One conditional UPDATE, so requests racing each other cannot pass the cap together."""
+    if count <= 0:
+        return True
+    if count > limit:
+        return False
+    day = (now or timezone.now()).astimezone(UTC).date()
+    for _attempt in range(3):
+        counted = PeopleReadCount.objects.filter(
+            key=key, day=day, people__lte=limit - count
+        ).update(people=models.F("people") + count)
+        if counted:
+            return True
+        if PeopleReadCount.objects.filter(key=key, day=day).exists():
+            return False
+        try:
+            with transaction.atomic():
+                PeopleReadCount.objects.create(key=key, day=day, people=count)
+        except IntegrityError:
+            continue  # another request made today's row first: count against it
+        PeopleReadCount.objects.filter(key=key, day__lt=day).delete()
+        return True
+    return False
 
 
 # Webhooks -------------------------------------------------------------------------------
@@ -204,21 +314,56 @@ def _clean_url(url: str) -> str:
     return url
 
 
-def _resolves_public(host: str) -> bool:
-    """Every address the host name resolves to right now is public."""
+def _vetted_address(host: str, port: int, *, local: bool = False) -> str:
+    """The one address a delivery connects to: the host name is resolved once, and every
+    address it resolves to must be public (unless `local`, the allowed local receiver).
+    The connection then goes to this address itself, never to the name, so an answer that
+    changes between the check and the connection (DNS rebinding) cannot move the post."""
     try:
-        infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return False
-    addresses = {info[4][0] for info in infos}
-    return bool(addresses) and not any(_private_address(str(a)) for a in addresses)
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise PermissionError("webhook host does not resolve") from exc
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or (not local and any(_private_address(a) for a in addresses)):
+        raise PermissionError("webhook host does not resolve to a public address")
+    return addresses[0]
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook answer that redirects is an answer, not an instruction to post elsewhere."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to a vetted address; the Host header still names the host."""
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a vetted address: the certificate is verified, and SNI sent, for the host
+    name (not the address), and the Host header names the host."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        address: str,
+        timeout: float,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.tls = context or ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
+        self.address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
 
 
 @transaction.atomic
@@ -355,20 +500,33 @@ def delivery_send(*, delivery_id: int, post: Any = None) -> str:
         return delivery.state
 
 
+# Seconds to wait for a receiver to connect and answer.
+WEBHOOK_TIMEOUT = 10.0
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST once, following no redirect, and only to a host that resolves to public
-    addresses (the name may have changed since the webhook was saved)."""
-    host = urllib.parse.urlsplit(url).hostname or ""
-    local = _allow_local() and host in ("127.0.0.1", "localhost")
-    if not local and not _resolves_public(host):
-        raise PermissionError("webhook host does not resolve to a public address")
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
-    opener = urllib.request.build_opener(_NoRedirect)
+    """POST once, following no redirect (a 3xx is an answer, not an instruction to post
+    elsewhere), and only to a host that resolves to public addresses now (the name may have
+    changed since the webhook was saved); the connection goes to the address checked."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    local = _allow_local() and parts.scheme == "http" and host in ("127.0.0.1", "localhost")
+    if not host or not (https or local):
+        raise PermissionError("webhook address is not https")
+    port = parts.port or (443 if https else 80)
+    address = _vetted_address(host, port, local=local)
+    connection: http.client.HTTPConnection
+    if https:
+        connection = _PinnedHTTPSConnection(host, port, address=address, timeout=WEBHOOK_TIMEOUT)
+    else:
+        connection = _PinnedHTTPConnection(host, port, address=address, timeout=WEBHOOK_TIMEOUT)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        with opener.open(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+        connection.request("POST", target, body=body, headers=headers)
+        return int(connection.getresponse().status)
+    finally:
+        connection.close()
 
 
 def deliveries_due(*, now: Any = None, limit: int = 200) -> list[int]:

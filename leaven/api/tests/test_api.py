@@ -3,6 +3,7 @@ pagination, filters, trailing slashes, idempotency, errors and the audit trail."
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -216,17 +217,196 @@ def test_bad_filter_is_400(api, text):
 
 
 def test_idempotency_key_replays_the_first_response(api):
-    """A repeated POST with the same Idempotency-Key returns the first answer and writes
-    nothing more."""
+    """A repeated POST with the same Idempotency-Key, path and body returns the first answer
+    and writes nothing more; the same JSON with other spacing or key order is the same
+    request."""
+    import json
+
     from leaven.people.models import Person
 
     headers = {"HTTP_IDEMPOTENCY_KEY": "abc-1"}
     first = api.post("/api/v2/people", SIGNUP, headers=headers)
-    changed = {**SIGNUP, "person": {**SIGNUP["person"], "given_name": "Changed"}}
-    second = api.post("/api/v2/people", changed, headers=headers)
+    assert first.status_code == 200
+    respaced = json.dumps(dict(reversed(list(SIGNUP.items()))), indent=2)
+    second = api.client.post(
+        "/api/v2/people/",
+        respaced,
+        content_type="application/json",
+        HTTP_OSDI_API_TOKEN=api.token,
+        **headers,
+    )
     assert second.status_code == first.status_code
     assert second.json() == first.json()
-    assert Person.objects.get().given_name == "Ana"
+    assert Person.objects.count() == 1
+
+
+def test_idempotency_key_on_another_body_or_path_is_422_and_runs_nothing(api):
+    """The same key with a different body, or on another path, is refused with a clear JSON
+    error (422) and runs nothing; the first answer is still replayed afterwards."""
+    from leaven.people.models import Person, Tag
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "abc-2"}
+    first = api.post("/api/v2/people", SIGNUP, headers=headers)
+    changed = {**SIGNUP, "person": {**SIGNUP["person"], "given_name": "Changed"}}
+    other_body = api.post("/api/v2/people", changed, headers=headers)
+    assert other_body.status_code == 422
+    assert "different request" in other_body.json()["error"]
+    assert other_body["Content-Type"].startswith("application/hal+json")
+    tags_before = Tag.objects.count()
+    other_path = api.post("/api/v2/tags", {"name": "vecinos"}, headers=headers)
+    assert other_path.status_code == 422 and "error" in other_path.json()
+    assert Tag.objects.count() == tags_before
+    assert [p.given_name for p in Person.objects.all()] == ["Ana"]
+    again = api.post("/api/v2/people", SIGNUP, headers=headers)
+    assert again.status_code == 200 and again.json() == first.json()
+
+
+def test_a_repeat_while_the_first_is_still_running_gets_409(api, api_key):
+    """A claim still in progress (the first request has not finished) makes a repeat answer
+    409 with a clear message, and nothing runs; once it is done, the repeat replays."""
+    from leaven.api import services
+    from leaven.people.models import Person
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "abc-3"}
+    claim = services.idempotent_claim(
+        key=api_key[0],
+        idempotency_key="abc-3",
+        method="POST",
+        path="/api/v2/people",
+        body_hash=services.request_fingerprint(json.dumps(SIGNUP).encode()),
+    )
+    assert claim.outcome == "run" and claim.record is not None
+    response = api.post("/api/v2/people", SIGNUP, headers=headers)
+    assert response.status_code == 409
+    assert "still being processed" in response.json()["error"]
+    assert not Person.objects.exists()
+    services.idempotent_complete(record=claim.record, status=201, body={"stored": True})
+    replay = api.post("/api/v2/people", SIGNUP, headers=headers)
+    assert replay.status_code == 201 and replay.json() == {"stored": True}
+
+
+def test_a_claim_left_behind_by_a_dead_request_is_taken_over(api, api_key):
+    """A claim still marked in progress long after it was made (its request died) does not
+    block the key for ever: a repeat runs."""
+    import datetime as dt
+
+    from leaven.api import services
+    from leaven.api.models import IdempotentRequest
+
+    claim = services.idempotent_claim(
+        key=api_key[0],
+        idempotency_key="abc-4",
+        method="POST",
+        path="/api/v2/people",
+        body_hash=services.request_fingerprint(json.dumps(SIGNUP).encode()),
+    )
+    IdempotentRequest.objects.filter(pk=claim.record.pk).update(
+        created_at=claim.record.created_at - services.IDEMPOTENCY_STALE - dt.timedelta(seconds=1)
+    )
+    response = api.post("/api/v2/people", SIGNUP, headers={"HTTP_IDEMPOTENCY_KEY": "abc-4"})
+    assert response.status_code == 200 and response.json()["given_name"] == "Ana"
+    assert IdempotentRequest.objects.get().state == IdempotentRequest.State.DONE
+
+
+def test_a_failed_request_gives_its_key_back(api, monkeypatch):
+    """When the handler fails with an exception the claim is released, so the client's
+    retry with the same key runs (and is then replayed)."""
+    from leaven.api import services_osdi
+    from leaven.api.models import IdempotentRequest
+
+    real = services_osdi.person_signup
+    calls = {"n": 0}
+
+    def flaky(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services_osdi, "person_signup", flaky)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "abc-5"}
+    with pytest.raises(RuntimeError):
+        api.post("/api/v2/people", SIGNUP, headers=headers)
+    assert not IdempotentRequest.objects.exists()
+    retry = api.post("/api/v2/people", SIGNUP, headers=headers)
+    assert retry.status_code == 200
+    assert api.post("/api/v2/people", SIGNUP, headers=headers).json() == retry.json()
+    assert calls["n"] == 2
+
+
+def test_stored_answers_expire_after_a_day(api, api_key):
+    """An answer older than a day is forgotten: the key may then be used again."""
+    from leaven.api import services
+    from leaven.api.models import IdempotentRequest
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "abc-6"}
+    assert api.post("/api/v2/people", SIGNUP, headers=headers).status_code == 200
+    old = IdempotentRequest.objects.get()
+    IdempotentRequest.objects.filter(pk=old.pk).update(
+        created_at=old.created_at - services.IDEMPOTENCY_TTL
+    )
+    changed = {"person": {"given_name": "Luis", "email_addresses": [{"address": "l@example.org"}]}}
+    response = api.post("/api/v2/people", changed, headers=headers)
+    assert response.status_code == 200 and response.json()["given_name"] == "Luis"
+    assert not IdempotentRequest.objects.filter(pk=old.pk).exists()
+
+
+def test_two_requests_with_one_key_at_once_run_once(live_server, api_key, monkeypatch):
+    """Two POSTs with the same Idempotency-Key against a real server, the second arriving
+    while the first is still inside its handler: the second gets 409 and runs nothing, the
+    first finishes, and a later repeat replays the first answer."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from leaven.api import services_osdi
+    from leaven.people.models import Person
+
+    real = services_osdi.person_signup
+    inside, release = threading.Event(), threading.Event()
+    calls = {"n": 0}
+
+    def held(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            inside.set()
+            release.wait(30)
+        return real(**kwargs)
+
+    monkeypatch.setattr(services_osdi, "person_signup", held)
+
+    def post() -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(  # noqa: S310 - the test server
+            live_server.url + "/api/v2/people",
+            data=json.dumps(SIGNUP).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "OSDI-API-Token": api_key[1],
+                "Idempotency-Key": "race-1",
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    results: dict[str, tuple[int, dict[str, Any]]] = {}
+    first = threading.Thread(target=lambda: results.update(first=post()))
+    first.start()
+    try:
+        assert inside.wait(30)
+        second = post()
+    finally:
+        release.set()
+        first.join(60)
+    assert second[0] == 409 and "still being processed" in second[1]["error"]
+    assert results["first"][0] == 200 and results["first"][1]["given_name"] == "Ana"
+    third = post()
+    assert third == results["first"]
+    assert calls["n"] == 1
+    assert Person.objects.count() == 1
 
 
 def test_background_processing_is_accepted(api):
@@ -291,3 +471,57 @@ def test_reading_people_is_audited_per_page_with_the_key(api, api_key, make_pers
     before = AuditEvent.objects.filter(verb="api.people_read").count()
     assert api.get(one["_links"]["self"]["href"]).status_code == 200
     assert AuditEvent.objects.filter(verb="api.people_read").count() == before + 1
+
+
+def test_daily_cap_on_people_read_answers_429_and_is_audited(
+    api, other_api, api_key, make_person, tree, settings
+):
+    """A key reads at most LEAVEN_API_DAILY_PEOPLE_READS person records a day: a page that
+    would pass the cap is refused whole with 429, a clear JSON error and an audit event;
+    reads of one person and PUTs count too; another key has its own count."""
+    from leaven.core.models import AuditEvent
+
+    settings.LEAVEN_API_DAILY_PEOPLE_READS = 5
+    people = [make_person(given_name=f"P{i}") for i in range(4)]
+    make_person(tree.committee_b, given_name="B")
+    first = api.get("/api/v2/people", per_page=3)
+    assert first.status_code == 200 and len(first.json()["_embedded"]["osdi:people"]) == 3
+    refused = api.get("/api/v2/people", page=1, per_page=3)  # 3 more would make 6
+    assert refused.status_code == 429
+    assert "Daily limit" in refused.json()["error"] and "5 people" in refused.json()["error"]
+    assert 0 < int(refused["Retry-After"]) <= 86400
+    event = AuditEvent.objects.get(verb="api.people_read_capped")
+    assert event.actor_label == f"apikey:{api_key[0].pk}"
+    assert event.unit == tree.committee_a
+    assert event.detail == {"count": 3, "limit": 5}
+    href = first.json()["_embedded"]["osdi:people"][0]["_links"]["self"]["href"]
+    assert api.get(href).status_code == 200  # 4
+    assert api.put(href, {"given_name": "Ana"}).status_code == 200  # 5
+    assert api.get(href).status_code == 429
+    assert api.put(href, {"given_name": "Changed"}).status_code == 429
+    assert people[0].__class__.objects.get(pk=people[0].pk).given_name == "Ana"
+    assert AuditEvent.objects.filter(verb="api.people_read_capped").count() == 3
+    # Collections without people are not counted; another key reads on.
+    assert api.get("/api/v2/tags").status_code == 200
+    assert other_api.get("/api/v2/people").status_code == 200
+
+
+def test_daily_cap_counts_per_utc_day(api_key):
+    """The count starts again on the next calendar day in UTC; a batch larger than what is
+    left is refused and counts nothing."""
+    import datetime as dt
+
+    from leaven.api.models import PeopleReadCount
+    from leaven.api.services import people_read_allow
+
+    key = api_key[0]
+    late = dt.datetime(2026, 3, 1, 23, 59, tzinfo=dt.UTC)
+    assert people_read_allow(key=key, count=8, limit=10, now=late)
+    assert not people_read_allow(key=key, count=3, limit=10, now=late)
+    assert people_read_allow(key=key, count=2, limit=10, now=late)
+    assert not people_read_allow(key=key, count=1, limit=10, now=late)
+    # 18:30 in Chicago on 1 March is already 2 March in UTC.
+    chicago = dt.timezone(dt.timedelta(hours=-6))
+    next_day = dt.datetime(2026, 3, 1, 18, 30, tzinfo=chicago)
+    assert people_read_allow(key=key, count=10, limit=10, now=next_day)
+    assert list(PeopleReadCount.objects.values_list("day", "people")) == [(dt.date(2026, 3, 2), 10)]

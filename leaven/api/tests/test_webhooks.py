@@ -303,3 +303,191 @@ def test_a_redirect_is_not_followed(
     delivery = WebhookDelivery.objects.get()
     assert delivery.last_status == 302 and delivery.state == WebhookDelivery.State.PENDING
     assert len(receiver.requests) == 1
+
+
+class _Listener:
+    """A plain TCP listener on this machine that counts every connection made to it."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+PUBLIC = "93.184.215.14"
+
+
+def test_dns_rebinding_cannot_move_a_delivery_to_this_machine(tree, admin, monkeypatch):
+    """The receiver's name resolves to a public address when it is checked and to
+    127.0.0.1 afterwards: the post goes to the public address that was checked (here
+    refused, the test has no outside network), never to a listener on this machine."""
+    import socket
+
+    from leaven.api import services
+    from leaven.api.models import WebhookDelivery
+
+    listener = _Listener()
+    answers: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.example.org":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = PUBLIC if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    real_connect = socket.create_connection
+    tried: list[str] = []
+
+    def no_outside_network(address, *args, **kwargs):
+        tried.append(str(address[0]))
+        if address[0] == PUBLIC:
+            raise ConnectionRefusedError("no outside network in tests")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", no_outside_network)
+    try:
+        hook = services.webhook_create(
+            actor=admin,
+            unit=tree.committee_a,
+            url=f"https://hooks.example.org:{listener.port}/hook",
+            topics=["tagging"],
+        )
+        ids = services.deliveries_create(
+            unit=tree.committee_a,
+            topic="tagging",
+            event_id="r1",
+            object_type="tagging",
+            object_id=1,
+        )
+        assert services.delivery_send(delivery_id=ids[0]) == WebhookDelivery.State.PENDING
+        answers.clear()
+        with pytest.raises(ConnectionRefusedError):
+            services._post(hook.url, b"[]", {})
+        # Resolved once per post: the check's answer is the one connected to.
+        assert answers == [PUBLIC]
+    finally:
+        listener.close()
+    assert listener.connections == 0
+    assert PUBLIC in tried and "127.0.0.1" not in tried
+    delivery = WebhookDelivery.objects.get(pk=ids[0])
+    assert delivery.last_error == "ConnectionRefusedError" and delivery.last_status is None
+
+
+def _tls_server(name: str, tmp_path):
+    """A local HTTPS receiver with a self-signed certificate for `name`; returns the server,
+    the SSL context that trusts it, and what it saw (SNI, Host header, path)."""
+    import datetime as dt
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    seen: dict[str, str] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen["host"] = self.headers["Host"]
+            seen["path"] = self.path
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+
+    def sni(sock, server_name, context) -> None:
+        seen["sni"] = server_name or ""
+
+    server_context.sni_callback = sni
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_context = ssl.create_default_context(cafile=str(cert_file))
+    return server, client_context, seen
+
+
+def test_https_to_the_vetted_address_verifies_the_certificate_for_the_name(tmp_path):
+    """Connecting to the vetted address keeps HTTPS honest: SNI and the Host header carry
+    the host name, the certificate is checked against that name, and a certificate for
+    another name is refused."""
+    import ssl
+
+    from leaven.api.services import _PinnedHTTPSConnection
+
+    server, context, seen = _tls_server("hooks.example.org", tmp_path)
+    port = server.server_address[1]
+    try:
+        good = _PinnedHTTPSConnection(
+            "hooks.example.org", port, address="127.0.0.1", timeout=5, context=context
+        )
+        good.request("POST", "/hook?x=1", body=b"[]", headers={"Content-Type": "application/json"})
+        assert good.getresponse().status == 204
+        good.close()
+        assert seen == {
+            "sni": "hooks.example.org",
+            "host": f"hooks.example.org:{port}",
+            "path": "/hook?x=1",
+        }
+        wrong = _PinnedHTTPSConnection(
+            "other.example.org", port, address="127.0.0.1", timeout=5, context=context
+        )
+        with pytest.raises(ssl.SSLCertVerificationError):
+            wrong.request("POST", "/hook", body=b"[]")
+        wrong.close()
+    finally:
+        server.shutdown()
+        server.server_close()
