@@ -153,7 +153,9 @@ def worker_db(tmp_path, smtp_server, db):
 
 
 def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(worker_db, smtp_server):
-    env = worker_db
+    """A worker sending over one SMTP connection, killed while the server holds message 500,
+    and started again: each message reaches the server exactly once."""
+    env = {**worker_db, "LEAVEN_EMAIL_CONNECTIONS": "1"}
     assert _python(SEED, env) == str(RECIPIENTS)
     # The SMTP server holds message 500 unanswered: the worker is killed while it waits.
     smtp_server.hold_at = HOLD_AT
