@@ -88,3 +88,12 @@ def test_list_shows_the_tree(tree):
     assert lines[index[tree.region.slug]].startswith(" " * 2 + tree.region.slug)
     assert "(committee)" in lines[index[tree.committee_b.slug]]
     assert len(lines) == 5
+
+
+def test_public_report_page_is_closed_unless_asked_for(db):
+    """A unit takes public incident reports only when created with --public-reports."""
+    run("create", "--name", "Red", "--kind", "network", "--slug", "red")
+    run("create", "--name", "Pilsen", "--kind", "committee", "--parent", "red",
+        "--slug", "pilsen", "--public-reports")  # fmt: skip
+    assert not OrgUnit.objects.get(slug="red").takes_public_reports
+    assert OrgUnit.objects.get(slug="pilsen").takes_public_reports

@@ -23,6 +23,11 @@ class Command(BaseCommand):
         parser.add_argument("--slug", default="")
         parser.add_argument("--time-zone", default="")
         parser.add_argument("--languages", default="en,es")
+        parser.add_argument(
+            "--public-reports",
+            action="store_true",
+            help="Open the unit's public incident report page (closed unless given).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
@@ -46,6 +51,7 @@ class Command(BaseCommand):
                     slug=options["slug"],
                     time_zone=options["time_zone"],
                     languages=[c.strip() for c in options["languages"].split(",") if c.strip()],
+                    takes_public_reports=options["public_reports"],
                     as_operator=True,
                 )
         except ValidationError as exc:
