@@ -30,6 +30,17 @@ PASSWORD = "correct horse battery staple"  # noqa: S105
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in Spanish leaves Spanish active in its thread; each test starts from the
+    default language, whatever ran before it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @dataclass
 class Tree:
     network: object
