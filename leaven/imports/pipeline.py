@@ -15,12 +15,13 @@ import csv
 import datetime
 import hashlib
 import io
+import operator
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
 from django.conf import settings
@@ -28,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leaven.core.crypto import blind_index, encrypt
 from leaven.people import normalize
 
 SNIFF_BYTES = 64 * 1024
@@ -61,6 +63,15 @@ FIELDS: dict[str, Any] = {
     "ward_code": gettext_lazy("Ward code"),
 }
 REQUIRED = ("given_name",)
+# Cleaner.clean unpacks a row's values in this order, which is FIELDS's.
+CLEAN_ORDER = (
+    "given_name", "family_name", "email", "phone", "street", "unit", "city", "state",
+    "zip_code", "latitude", "longitude", "language", "email_consent", "sms_consent",
+    "registration_number", "voter_id", "voter_state", "voter_status", "party",
+    "registration_date", "birth_year", "precinct_code", "ward_code",
+)  # fmt: skip
+if tuple(FIELDS) != CLEAN_ORDER:
+    raise ImportError("leaven.imports.pipeline: CLEAN_ORDER must follow FIELDS")
 
 
 @dataclass(frozen=True)
@@ -388,20 +399,15 @@ class Cleaner:
         self.constants = constants
         self.address_keys: dict[tuple[str, ...], str] = {}
         self.phones: dict[str, str | None] = {}
+        self.exchanges: dict[str, str | None] = {}
         self.dates: dict[str, datetime.date | None] = {}
         self.year = datetime.datetime.now(tz=datetime.UTC).year
+        self.repeated: dict[str, str] = {}
+        self.same = self.repeated.setdefault
+        self._layout()
 
     def missing_required(self) -> list[str]:
         return [name for name in REQUIRED if name not in self.index]
-
-    def _get(self, fields: list[str], target: str) -> str:
-        position = self.index.get(target)
-        if position is None:
-            return self.constants.get(target, "")
-        value = fields[position] if position < len(fields) else ""
-        if not value.isascii():
-            value = unicodedata.normalize("NFC", value)
-        return value.strip()
 
     def _phone(self, raw: str) -> str | None:
         """E.164, exactly as leaven.people.normalize.phone_normalize gives it. A plain US
@@ -420,8 +426,10 @@ class Cleaner:
                 and digits.isascii()
                 and all(ch.isdigit() or ch in " ()-.+" for ch in raw)
             )
-        key = digits[:6] if plain else raw
-        cached = self.phones.get(key, "")
+        # Two caches: a plain number's area code and exchange ("919555") must never answer
+        # for a raw value that happens to spell the same ("919555", not a valid number).
+        cache, key = (self.exchanges, digits[:6]) if plain else (self.phones, raw)
+        cached = cache.get(key, "")
         if cached == "":
             try:
                 parsed = phonenumbers.parse(raw, "US")
@@ -432,95 +440,138 @@ class Cleaner:
                 )
             except phonenumbers.NumberParseException:
                 cached = None
-            if len(self.phones) < 50_000:
-                self.phones[key] = cached
+            if len(cache) < 50_000:
+                cache[key] = cached
         if plain:
             return None if cached is None else "+1" + digits
         return cached
 
+    def _layout(self) -> None:
+        """Where each of Leaven's fields comes from in a row extended by `tail`: its column,
+        else its constant, else an empty string. One C-level getter then reads them all."""
+        targets = CLEAN_ORDER
+        self.tail = [
+            "",
+            *[self.constants[t] for t in targets if t not in self.index and t in self.constants],
+        ]
+        positions: list[int] = []
+        constant_at = self.width + 1
+        self.constant_slots: list[tuple[int, str]] = []
+        for k, target in enumerate(targets):
+            if target in self.index:
+                positions.append(self.index[target])
+            elif target in self.constants:
+                positions.append(constant_at)
+                self.constant_slots.append((k, self.constants[target]))
+                constant_at += 1
+            else:
+                positions.append(self.width)
+        self.getter = operator.itemgetter(*positions)
+        # The mapped fields in the mapping's order (the order their problems are listed).
+        self.mapped = [(targets.index(t), self.columns[t]) for t in self.index if t in FIELDS]
+
     def clean(self, row: int, fields: list[str]) -> Record | list[Problem]:
-        problems: list[Problem] = []
         if len(fields) != self.width:
             reason = _("The row has %(n)s fields; the header has %(m)s.") % {
                 "n": len(fields),
                 "m": self.width,
             }
             return [Problem(row, "", reason)]
-        values: dict[str, str] = {}
-        for target, position in self.index.items():
-            value = fields[position].strip()
-            if value.isascii():
-                values[target] = value
-                continue
-            value = unicodedata.normalize("NFC", value).strip()
-            if MOJIBAKE.search(value):
-                problems.append(
-                    Problem(
-                        row,
-                        self.columns[target],
-                        _("The text looks garbled (wrong encoding), for example “%(v)s”.")
-                        % {"v": value[:40]},
+        problems: list[Problem] = []
+        values = [value.strip() for value in self.getter([*fields, *self.tail])]
+        for k, constant in self.constant_slots:
+            values[k] = constant  # a constant is taken as given
+        if not "".join(values).isascii():
+            for k, column in self.mapped:
+                value = values[k]
+                if value.isascii():
+                    continue
+                value = unicodedata.normalize("NFC", value).strip()
+                if MOJIBAKE.search(value):
+                    problems.append(
+                        Problem(
+                            row,
+                            column,
+                            _("The text looks garbled (wrong encoding), for example “%(v)s”.")
+                            % {"v": value[:40]},
+                        )
                     )
-                )
-            values[target] = value
-        for target, value in self.constants.items():
-            values.setdefault(target, value)
-        record = Record(
-            row=row,
-            given_name=values.get("given_name", ""),
-            family_name=values.get("family_name", ""),
-        )
-        if not record.given_name:
+                values[k] = value
+        (
+            given_name, family_name, email, phone, street, unit, city, state, zip_code,
+            latitude, longitude, language, email_consent, sms_consent, registration_number,
+            voter_id, voter_state, voter_status, party, registration_date, birth_year,
+            precinct_code, ward_code,
+        ) = values  # fmt: skip
+        # Values that repeat across rows (names, places, codes) are kept as one object each:
+        # a batch then holds, and sends to the writer, one copy of each.
+        if len(self.repeated) > 50_000:
+            self.repeated.clear()
+        same = self.same
+        given_name = same(given_name, given_name)
+        family_name = same(family_name, family_name)
+        city, state, zip_code = same(city, city), same(state, state), same(zip_code, zip_code)
+        voter_status, party = same(voter_status, voter_status), same(party, party)
+        precinct_code, ward_code = same(precinct_code, precinct_code), same(ward_code, ward_code)
+        columns = self.columns
+        record = Record(row=row, given_name=given_name, family_name=family_name)
+        if not given_name:
             problems.append(
-                Problem(row, self.columns.get("given_name", ""), _("A given name is required."))
+                Problem(row, columns.get("given_name", ""), _("A given name is required."))
             )
-        if len(record.given_name) > 100 or len(record.family_name) > 100:
-            problems.append(Problem(row, self.columns.get("given_name", ""), _("Name too long.")))
-        email = values.get("email", "")
+        if len(given_name) > 100 or len(family_name) > 100:
+            problems.append(Problem(row, columns.get("given_name", ""), _("Name too long.")))
         if email:
             try:
                 record.email = normalize.email_normalize(email)
             except ValidationError:
-                problems.append(
-                    Problem(row, self.columns["email"], _("Not a valid email address."))
-                )
-        phone = values.get("phone", "")
+                problems.append(Problem(row, columns["email"], _("Not a valid email address.")))
         if phone:
             number = self._phone(phone)
             if number is None:
-                problems.append(Problem(row, self.columns["phone"], _("Not a valid phone number.")))
+                problems.append(Problem(row, columns["phone"], _("Not a valid phone number.")))
             else:
                 record.phone = number
-        for consent in ("email_consent", "sms_consent"):
-            raw = values.get(consent, "").lower()
+        if email_consent:
+            raw = email_consent.lower()
             if raw in TRUTHY:
-                setattr(record, consent, True)
+                record.email_consent = True
             elif raw in FALSY:
-                setattr(record, consent, False)
-            elif raw:
+                record.email_consent = False
+            else:
                 problems.append(
-                    Problem(row, self.columns[consent], _("Consent must be yes or no."))
+                    Problem(row, columns["email_consent"], _("Consent must be yes or no."))
                 )
-        record.street = values.get("street", "")[:200]
-        record.unit = values.get("unit", "")[:40]
-        record.city = values.get("city", "")[:100]
-        record.state = values.get("state", "").upper()
-        record.zip_code = values.get("zip_code", "")
-        if record.street:
-            if not record.city or len(record.state) != 2 or not record.state.isalpha():
+        if sms_consent:
+            raw = sms_consent.lower()
+            if raw in TRUTHY:
+                record.sms_consent = True
+            elif raw in FALSY:
+                record.sms_consent = False
+            else:
+                problems.append(
+                    Problem(row, columns["sms_consent"], _("Consent must be yes or no."))
+                )
+        record.street = street = street[:200]
+        record.unit = unit = unit[:40]
+        record.city = city = city[:100]
+        record.state = state = state.upper()
+        record.zip_code = zip_code
+        if street:
+            if not city or len(state) != 2 or not state.isalpha():
                 problems.append(
                     Problem(
                         row,
-                        self.columns.get("street", ""),
+                        columns.get("street", ""),
                         _("An address needs a street, a city and a two-letter state."),
                     )
                 )
-            digits = record.zip_code.replace("-", "")
-            if record.zip_code and not (digits.isdigit() and len(digits) in (5, 9)):
+            digits = zip_code.replace("-", "")
+            if zip_code and not (digits.isdigit() and len(digits) in (5, 9)):
                 problems.append(
-                    Problem(row, self.columns.get("zip_code", ""), _("Enter a 5-digit ZIP code."))
+                    Problem(row, columns.get("zip_code", ""), _("Enter a 5-digit ZIP code."))
                 )
-            key = (record.street, record.unit, record.city, record.state, record.zip_code)
+            key = (street, unit, city, state, zip_code)
             address = self.address_keys.get(key)
             if address is None:
                 address = address_key(*key)
@@ -528,41 +579,42 @@ class Cleaner:
                     self.address_keys.clear()
                 self.address_keys[key] = address
             record.address_key = address
-        for coordinate in ("latitude", "longitude"):
-            raw = values.get(coordinate, "")
-            if raw:
-                try:
-                    setattr(record, coordinate, float(raw))
-                except ValueError:
-                    problems.append(Problem(row, self.columns[coordinate], _("Not a number.")))
-        record.language = values.get("language", "")[:16]
-        record.registration_number = values.get("registration_number", "")[:40]
-        record.voter_id = values.get("voter_id", "")[:40]
-        record.voter_state = values.get("voter_state", "").upper()[:2]
-        record.voter_status = values.get("voter_status", "")[:40]
-        record.party = values.get("party", "")[:20]
-        record.precinct_code = values.get("precinct_code", "")[:40]
-        record.ward_code = values.get("ward_code", "")[:40]
-        if record.registration_number and len(record.voter_state) != 2:
-            record.voter_state = record.state
-        raw_date = values.get("registration_date", "")
-        if raw_date:
+        if latitude:
+            try:
+                record.latitude = float(latitude)
+            except ValueError:
+                problems.append(Problem(row, columns["latitude"], _("Not a number.")))
+        if longitude:
+            try:
+                record.longitude = float(longitude)
+            except ValueError:
+                problems.append(Problem(row, columns["longitude"], _("Not a number.")))
+        record.language = language[:16]
+        record.registration_number = registration_number = registration_number[:40]
+        record.voter_id = voter_id[:40]
+        record.voter_state = voter_state = voter_state.upper()[:2]
+        record.voter_status = voter_status[:40]
+        record.party = party[:20]
+        record.precinct_code = precinct_code[:40]
+        record.ward_code = ward_code[:40]
+        if registration_number and len(voter_state) != 2:
+            record.voter_state = state
+        if registration_date:
             # Registration dates repeat across a voter file: parse each once.
-            parsed = self.dates.get(raw_date, MISSING)
+            parsed = self.dates.get(registration_date, MISSING)
             if parsed is MISSING:
-                parsed = parse_date(raw_date)
+                parsed = parse_date(registration_date)
                 if len(self.dates) > 50_000:
                     self.dates.clear()
-                self.dates[raw_date] = parsed
+                self.dates[registration_date] = parsed
             if parsed is None:
-                problems.append(Problem(row, self.columns["registration_date"], _("Not a date.")))
+                problems.append(Problem(row, columns["registration_date"], _("Not a date.")))
             record.registration_date = parsed
-        raw_year = values.get("birth_year", "")
-        if raw_year:
-            if raw_year.isdigit() and 1890 <= int(raw_year) <= self.year:
-                record.birth_year = int(raw_year)
+        if birth_year:
+            if birth_year.isdigit() and 1890 <= int(birth_year) <= self.year:
+                record.birth_year = int(birth_year)
             else:
-                problems.append(Problem(row, self.columns["birth_year"], _("Not a birth year.")))
+                problems.append(Problem(row, columns["birth_year"], _("Not a birth year.")))
         return problems or record
 
 
@@ -590,3 +642,108 @@ def neutralize(value: str) -> str:
     if value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+# Preparing -----------------------------------------------------------------------------------
+
+
+class Ready(NamedTuple):
+    """A clean row as the writer takes it: the record's values, plus what the writer derives
+    from them (sort keys, blind indexes, sealed contact values) computed ahead. A plain
+    tuple, so that a batch crosses from the reading process to the writer cheaply."""
+
+    row: int
+    given_name: str
+    family_name: str
+    email: str
+    phone: str
+    email_consent: bool | None
+    sms_consent: bool | None
+    street: str
+    unit: str
+    city: str
+    state: str
+    zip_code: str
+    latitude: float | None
+    longitude: float | None
+    language: str
+    address_key: str
+    registration_number: str
+    voter_id: str
+    voter_state: str
+    voter_status: str
+    party: str
+    registration_date: datetime.date | None
+    birth_year: int | None
+    precinct_code: str
+    ward_code: str
+    sort_name: str
+    given_sort: str
+    email_index: str
+    phone_index: str
+    email_sealed: str
+    phone_sealed: str
+
+
+# The Record fields a Ready tuple carries, in its order.
+_CARRIED = operator.attrgetter(*[name for name in Ready._fields if name in Record.__slots__])
+
+
+@dataclass
+class Batch:
+    """One batch of the file, cleaned: its first and last row numbers, the rows ready to
+    write, and the rejected rows with their problems and raw fields."""
+
+    first: int
+    last: int
+    ready: list[Ready]
+    problems: list[tuple[list[Problem], list[str]]]
+
+
+class Preparer:
+    """Cleans a batch and prepares its rows for the writer. The sort keys are exactly
+    leaven.people.normalize.sort_key's (through the fast fold), cached per name because
+    voter files repeat them; blind indexes and sealed values are leaven.core.crypto's."""
+
+    def __init__(self, cleaner: Cleaner) -> None:
+        self.cleaner = cleaner
+        self.sorts: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def _sorts(self, family: str, given: str) -> tuple[str, str]:
+        key = (family, given)
+        value = self.sorts.get(key)
+        if value is None:
+            if len(self.sorts) > 50_000:
+                self.sorts.clear()
+            value = sort_key(family, given), fold(given)[:100]
+            self.sorts[key] = value
+        return value
+
+    def batch(
+        self, rows: list[tuple[int, list[str]]], *, prepare: bool = True
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[list[Problem], list[str]]]]:
+        """The batch cleaned: its rows ready to write, as plain tuples in the order of
+        Ready's fields, and its rejected rows. With prepare=False only the problems (a
+        checking pass)."""
+        clean = self.cleaner.clean
+        ready: list[tuple[Any, ...]] = []
+        problems: list[tuple[list[Problem], list[str]]] = []
+        for number, fields in rows:
+            result = clean(number, fields)
+            if isinstance(result, list):
+                problems.append((result, fields))
+            elif prepare:
+                sort_name, given_sort = self._sorts(result.family_name, result.given_name)
+                email, phone = result.email, result.phone
+                ready.append(
+                    (
+                        *_CARRIED(result),
+                        sort_name,
+                        given_sort,
+                        blind_index(email) if email else "",
+                        blind_index(phone) if phone else "",
+                        encrypt(email) if email else "",
+                        encrypt(phone) if phone else "",
+                    )
+                )
+        return ready, problems

@@ -1,8 +1,10 @@
 """Writes for imports: upload, mapping, preview, run, cancel, resume, and saved mappings.
 
-The run writes each batch in one transaction with executemany on a raw cursor (no model
-instance per row) and records the last committed row, so a cancelled or killed import
-resumes after its last committed batch and never writes a row twice.
+The run writes each batch in one transaction with multi-row statements on a raw connection
+(COPY on PostgreSQL; no model instance per row) and records the last committed row, so a
+cancelled or killed import resumes after its last committed batch and never writes a row
+twice. A large import reads and checks its rows in a second process (leaven.imports.worker)
+while this one writes.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import closing
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,10 +35,10 @@ from django.utils.translation import gettext as _
 
 from leaven.core import access, permissions
 from leaven.core.audit import audit_record
-from leaven.core.crypto import blind_index, encrypt
+from leaven.core.crypto import encrypt
 from leaven.core.models import OrgUnit
 from leaven.geo.models import VoterRecord
-from leaven.imports import pipeline
+from leaven.imports import pipeline, worker
 from leaven.imports.models import ColumnMapping, ImportJob, ImportReject
 from leaven.people import normalize
 from leaven.people.models import Email, Household, Person, PersonUnit, Phone
@@ -51,8 +56,10 @@ STALLED_SECONDS = 300
 BATCH_ROWS = int(os.environ.get("LEAVEN_IMPORT_BATCH_ROWS", "10000"))
 # On SQLite, an import of at least this many rows (and at least half as many as the people
 # already stored) is a bulk load: see _bulk_indexes_drop.
-BULK_ROWS = int(os.environ.get("LEAVEN_IMPORT_BULK_ROWS", "400000"))
+BULK_ROWS = int(os.environ.get("LEAVEN_IMPORT_BULK_ROWS", "50000"))
 BULK_VENDORS = {"sqlite"}
+# Rows per INSERT statement on SQLite (fewer when its limit on parameters is lower).
+INSERT_ROWS = 200
 # Values per IN (...) lookup: within SQLite's and PostgreSQL's limits on parameters.
 LOOKUP_CHUNK = 2000
 # SQLite pages (4 KB) of write-ahead log between checkpoints while an import runs.
@@ -360,9 +367,11 @@ def _reserve_ids(cursor: Any, model: type[Model], count: int) -> list[int]:
         return []
     table = model._meta.db_table
     if connection.vendor == "postgresql":
+        # The sequence is looked up once; each id then costs only its nextval.
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, count],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
         )
         return [int(r[0]) for r in cursor.fetchall()]
     top = model._default_manager.aggregate(top=Max("pk"))["top"] or 0
@@ -389,6 +398,19 @@ def _lookup(
     items = list(values)
     rows: list[tuple[Any, ...]] = []
     select = ", ".join(q(c) for c in columns)
+    if connection.vendor == "postgresql":
+        # One query with the values as one array: PostgreSQL plans and runs one lookup per
+        # batch (by the index, or by one pass over the table when that is cheaper) rather
+        # than one per chunk of parameters.
+        if items:
+            extra = f" AND {where}" if where else ""
+            cursor.execute(
+                f"SELECT {select} FROM {q(model._meta.db_table)} "  # noqa: S608
+                f"WHERE {q(in_column)} = ANY(%s){extra}",
+                [items, *params],
+            )
+            rows.extend(cursor.fetchall())
+        return rows
     for chunk in _chunks(items):
         marks = ", ".join(["%s"] * len(chunk))
         extra = f" AND {where}" if where else ""
@@ -440,36 +462,51 @@ class _Writer:
         self.source = f"import:{job.pk}"[:100]
         q = connection.ops.quote_name
         self.q = q
-        self.sort_keys: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def _sorts(self, family: str, given: str) -> tuple[str, str]:
-        """(sort_name, given_sort) exactly as the people services compute them, cached."""
-        key = (family, given)
-        value = self.sort_keys.get(key)
-        if value is None:
-            if len(self.sort_keys) > 50_000:
-                self.sort_keys.clear()
-            value = pipeline.sort_key(family, given), pipeline.fold(given)[:100]
-            self.sort_keys[key] = value
-        return value
 
     def _insert(
-        self, cursor: Any, model: type[Model], columns: tuple[str, ...], rows: list[Any]
+        self,
+        cursor: Any,
+        model: type[Model],
+        columns: tuple[str, ...],
+        rows: list[Any],
+        shared: tuple[tuple[str, Any], ...] = (),
     ) -> None:
+        """Insert rows of `columns`; every row also gets the `shared` (column, value) pairs,
+        sent once per statement rather than once per row."""
         if not rows:
             return
-        table = self.q(model._meta.db_table)
-        cols = ", ".join(self.q(c) for c in columns)
+        q = self.q
+        table = q(model._meta.db_table)
+        names = (*columns, *(name for name, _value in shared))
+        cols = ", ".join(q(c) for c in names)
+        values = tuple(value for _name, value in shared)
         if connection.vendor == "postgresql":
             # COPY: PostgreSQL's bulk path, several times faster than executemany.
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *values))
             return
-        marks = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
+        # SQLite: many rows per INSERT statement (one statement per row costs a statement's
+        # overhead per row), as many as its limit on parameters allows, up to INSERT_ROWS.
+        raw = connection.connection
+        width = len(columns)
+        limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - len(values)
+        per = max(1, min(INSERT_ROWS, limit // width))
+        group = "(" + ", ".join(["?"] * width) + ")"
+        select = ", ".join([f"column{k + 1}" for k in range(width)] + ["?"] * len(values))
+        head = f"INSERT INTO {table} ({cols}) SELECT {select} FROM (VALUES "  # noqa: S608
+        flat = list(chain.from_iterable(rows))
+        step = per * width
+        whole = len(rows) // per * step
+        if whole:
+            statement = head + ", ".join([group] * per) + ")"
+            for start in range(0, whole, step):
+                raw.execute(statement, [*values, *flat[start : start + step]])
+        if whole < len(flat):
+            statement = head + ", ".join([group] * (len(rows) % per)) + ")"
+            raw.execute(statement, [*values, *flat[whole:]])
 
-    def write(self, records: list[pipeline.Record]) -> tuple[int, int]:
+    def write(self, records: list[pipeline.Ready]) -> tuple[int, int]:
         # The timestamp in the database's own form, adapted once for the whole batch.
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         unit_id = self.unit_id
@@ -485,7 +522,7 @@ class _Writer:
             ):  # fmt: skip
                 households[key] = hid
                 known_codes[hid] = (known_precinct, known_ward)
-            new_households: dict[str, pipeline.Record] = {}
+            new_households: dict[str, pipeline.Ready] = {}
             for r in records:
                 if r.address_key and r.address_key not in households:
                     new_households.setdefault(r.address_key, r)
@@ -520,16 +557,16 @@ class _Writer:
                 precinct, ward = codes.get(key, (r.precinct_code, r.ward_code))
                 zip_code = r.zip_code[:10]
                 rows.append(
-                    (new_hid, unit_id, r.street, r.unit, r.city, r.state, zip_code, key,
-                     r.latitude, r.longitude, precinct, ward, now, now)
+                    (new_hid, r.street, r.unit, r.city, r.state, zip_code, key,
+                     r.latitude, r.longitude, precinct, ward)
                 )  # fmt: skip
             self._insert(
                 cursor,
                 Household,
-                ("id", "owner_unit_id", "street", "unit", "city", "state", "zip_code",
-                 "address_key", "latitude", "longitude", "precinct_code", "ward_code",
-                 "created_at", "modified_at"),
+                ("id", "street", "unit", "city", "state", "zip_code", "address_key",
+                 "latitude", "longitude", "precinct_code", "ward_code"),
                 rows,
+                (("owner_unit_id", unit_id), ("created_at", now), ("modified_at", now)),
             )  # fmt: skip
             # Codes the file carries update households it already knew (only where they
             # differ: rewriting a row with the same values costs a write for nothing).
@@ -574,8 +611,9 @@ class _Writer:
                     voter_ids[(state, number)] = vid
                     if (state, number) in regs:
                         match[regs[(state, number)]] = pid
-            email_keys = [blind_index(r.email) if r.email else "" for r in records]
-            phone_keys = [blind_index(r.phone) if r.phone else "" for r in records]
+            # Blind indexes and sort keys come computed with the rows (pipeline.Preparer).
+            email_keys = [r.email_index for r in records]
+            phone_keys = [r.phone_index for r in records]
             emails = sorted({k for k in email_keys if k})
             phones = sorted({k for k in phone_keys if k})
             email_owner: dict[str, int] = {}
@@ -586,21 +624,21 @@ class _Writer:
             phone_owner.update(
                 _lookup(cursor, Phone, ("number_index", "person_id"), "number_index", phones)
             )
-            sorts = [self._sorts(r.family_name, r.given_name) for r in records]
-            sort_keys = [sort for sort, _given in sorts]
+            sorts = [(r.sort_name, r.given_sort) for r in records]
+            sort_keys = [r.sort_name for r in records]
+            # Each row's (household, sort name), or None for a row without an address.
+            homes = [
+                (households[r.address_key], r.sort_name) if r.address_key else None for r in records
+            ]
             resident: dict[tuple[int, str], int] = {}
             # Households made by this batch have nobody in them yet.
             hids = sorted(
-                {households[r.address_key] for r in records if r.address_key}
+                {home[0] for home in homes if home is not None}
                 - {households[key] for key in new_households}
             )
             # Only the (household, name) pairs a row of this batch can match are kept: the
             # other residents would only lengthen the membership and voter lookups below.
-            wanted = {
-                (households[r.address_key], sort_keys[i])
-                for i, r in enumerate(records)
-                if r.address_key and i not in match
-            }
+            wanted = {home for i, home in enumerate(homes) if home is not None and i not in match}
             for hid, sort_name, pid in _lookup(
                 cursor, Person, ("household_id", "sort_name", "id"), "household_id", hids
             ):
@@ -651,8 +689,9 @@ class _Writer:
                     candidate = email_owner[email_keys[i]]
                 if candidate is None and r.phone and named_alike(phone_owner.get(phone_keys[i]), i):
                     candidate = phone_owner[phone_keys[i]]
-                if candidate is None and r.address_key:
-                    candidate = resident.get((households[r.address_key], sort_keys[i]))
+                home = homes[i]
+                if candidate is None and home is not None:
+                    candidate = resident.get(home)
                 if candidate is not None and r.registration_number:
                     if candidate in registered:
                         candidate = None
@@ -674,7 +713,7 @@ class _Writer:
                 if i in match:
                     continue
                 reg_key = (r.voter_state, r.registration_number)
-                home = (households[r.address_key], sort_keys[i]) if r.address_key else None
+                home = homes[i]
                 first: int | None = None
                 if r.registration_number and reg_key in seen_reg:
                     first = seen_reg[reg_key]
@@ -709,26 +748,29 @@ class _Writer:
             for i, pid in zip(new_idx, person_ids, strict=True):
                 r = records[i]
                 pid_of[i] = pid
-                person_hid = households.get(r.address_key) if r.address_key else None
+                home = homes[i]
                 people_rows.append(
-                    (pid, unit_id, person_hid, r.given_name, r.family_name, "", "",
-                     (r.language or "en")[:16], "unknown", "{}", "", self.source, sort_keys[i],
-                     sorts[i][1], bool(r.email), bool(r.phone), now,
-                     now, self.actor.pk if getattr(self.actor, "pk", None) else None)
+                    (pid, home[0] if home is not None else None, r.given_name, r.family_name,
+                     (r.language or "en")[:16], r.sort_name, r.given_sort, bool(r.email),
+                     bool(r.phone))
                 )  # fmt: skip
-                links.append((pid, unit_id, now))
+                links.append((pid,))
             for i, j in alias.items():
                 pid_of[i] = pid_of[j]
             self._insert(
                 cursor,
                 Person,
-                ("id", "owner_unit_id", "household_id", "given_name", "family_name",
-                 "preferred_name", "pronouns", "language", "stage", "custom_fields",
-                 "sensitive_fields", "source", "sort_name", "given_sort", "has_email",
-                 "has_phone", "created_at", "modified_at", "created_by_id"),
+                ("id", "household_id", "given_name", "family_name", "language", "sort_name",
+                 "given_sort", "has_email", "has_phone"),
                 people_rows,
+                (("owner_unit_id", unit_id), ("preferred_name", ""), ("pronouns", ""),
+                 ("stage", "unknown"), ("custom_fields", "{}"), ("sensitive_fields", ""),
+                 ("source", self.source), ("created_at", now), ("modified_at", now),
+                 ("created_by_id", self.actor.pk if getattr(self.actor, "pk", None) else None)),
             )  # fmt: skip
-            self._insert(cursor, PersonUnit, ("person_id", "unit_id", "since"), links)
+            self._insert(
+                cursor, PersonUnit, ("person_id",), links, (("unit_id", unit_id), ("since", now))
+            )
             created = len(people_rows)
             # Existing people: names and household from the (corrected) file.
             updates = []
@@ -755,7 +797,7 @@ class _Writer:
     def _contacts(
         self,
         cursor: Any,
-        records: list[pipeline.Record],
+        records: list[pipeline.Ready],
         pid_of: dict[int, int],
         existing_people: set[int],
         email_keys: list[str],
@@ -796,8 +838,8 @@ class _Writer:
                     email_count.add(pid)
                     have_email[(pid, index)] = (0, status)
                     new_emails.append(
-                        (pid, encrypt(r.email), index, status, primary, self.source,
-                         now if r.email_consent is not None else None, now)
+                        (pid, r.email_sealed, index, status, primary,
+                         now if r.email_consent is not None else None)
                     )  # fmt: skip
                     if pid in existing_people:
                         flagged_email.add(pid)
@@ -814,8 +856,8 @@ class _Writer:
                     phone_count.add(pid)
                     have_phone[(pid, index)] = (0, status)
                     new_phones.append(
-                        (pid, encrypt(r.phone), index, PHONE_OTHER, status, False, primary,
-                         self.source, now if r.sms_consent is not None else None, now)
+                        (pid, r.phone_sealed, index, status, primary,
+                         now if r.sms_consent is not None else None)
                     )  # fmt: skip
                     if pid in existing_people:
                         flagged_phone.add(pid)
@@ -824,16 +866,17 @@ class _Writer:
         self._insert(
             cursor,
             Email,
-            ("person_id", "address", "address_index", "status", "is_primary", "source",
-             "consent_at", "created_at"),
+            ("person_id", "address", "address_index", "status", "is_primary", "consent_at"),
             new_emails,
+            (("source", self.source), ("created_at", now)),
         )  # fmt: skip
         self._insert(
             cursor,
             Phone,
-            ("person_id", "number", "number_index", "kind", "sms_status", "urgent_alerts",
-             "is_primary", "source", "consent_at", "created_at"),
+            ("person_id", "number", "number_index", "sms_status", "is_primary", "consent_at"),
             new_phones,
+            (("kind", PHONE_OTHER), ("urgent_alerts", False), ("source", self.source),
+             ("created_at", now)),
         )  # fmt: skip
         # An opt-out in the file is honoured; nothing here ever lifts one.
         if opt_out_emails:
@@ -863,38 +906,37 @@ class _Writer:
     def _voters(
         self,
         cursor: Any,
-        records: list[pipeline.Record],
+        records: list[pipeline.Ready],
         pid_of: dict[int, int],
         voter_ids: dict[tuple[str, str], int],
         now: Any,
     ) -> None:
         inserts: dict[tuple[str, str], tuple[Any, ...]] = {}
         updates = []
+        source = self.source
         for i, r in enumerate(records):
-            if not r.registration_number:
+            number = r.registration_number
+            if not number:
                 continue
-            key = (r.voter_state, r.registration_number)
-            values = (
-                r.voter_id, r.voter_status, r.party, r.registration_date, r.precinct_code,
-                r.ward_code, r.birth_year, self.source, now,
-            )  # fmt: skip
-            if key in voter_ids:
-                updates.append((*values, voter_ids[key]))
+            key = (r.voter_state, number)
+            vid = voter_ids.get(key)
+            if vid is not None:
+                updates.append(
+                    (r.voter_id, r.voter_status, r.party, r.registration_date, r.precinct_code,
+                     r.ward_code, r.birth_year, source, now, vid)
+                )  # fmt: skip
             else:
                 inserts[key] = (
-                    pid_of[i],
-                    self.unit_id,
-                    r.voter_state,
-                    r.registration_number,
-                    *values,
-                )
+                    pid_of[i], r.voter_state, number, r.voter_id, r.voter_status, r.party,
+                    r.registration_date, r.precinct_code, r.ward_code, r.birth_year,
+                )  # fmt: skip
         self._insert(
             cursor,
             VoterRecord,
-            ("person_id", "owner_unit_id", "state", "registration_number", "voter_id", "status",
-             "party", "registration_date", "precinct_code", "ward_code", "birth_year", "source",
-             "modified_at"),
+            ("person_id", "state", "registration_number", "voter_id", "status", "party",
+             "registration_date", "precinct_code", "ward_code", "birth_year"),
             list(inserts.values()),
+            (("owner_unit_id", self.unit_id), ("source", source), ("modified_at", now)),
         )  # fmt: skip
         if updates:
             cursor.executemany(
@@ -925,18 +967,19 @@ def _save_rejects(job: ImportJob, problems: list[tuple[list[pipeline.Problem], l
 def _validate_all(job: ImportJob, cleaner: pipeline.Cleaner, path: Path) -> int:
     """All-or-nothing: a first pass that only checks. Returns the number of rejected rows."""
     rejected = 0
-    for batch in pipeline.iter_batches(
-        path, encoding=job.encoding, delimiter=job.delimiter, size=BATCH_ROWS
+    for batch in worker.batches(
+        path,
+        encoding=job.encoding,
+        delimiter=job.delimiter,
+        cleaner=cleaner,
+        size=BATCH_ROWS,
+        prepare=False,
+        parallel=job.rows_total >= worker.WORKER_ROWS,
     ):
-        problems = []
-        for number, fields in batch:
-            result = cleaner.clean(number, fields)
-            if isinstance(result, list):
-                problems.append((result, fields))
-        if problems:
+        if batch.problems:
             with transaction.atomic():
-                _save_rejects(job, problems)
-            rejected += len(problems)
+                _save_rejects(job, batch.problems)
+            rejected += len(batch.problems)
     return rejected
 
 
@@ -1072,6 +1115,22 @@ def job_run(*, job_id: int) -> ImportJob:
                 cursor.execute("PRAGMA wal_autocheckpoint=1000")
 
 
+# On PostgreSQL, the run refreshes the planner's statistics of the tables it writes after
+# these batches: a table that was empty when last analyzed (a first load) otherwise keeps
+# being planned as empty, and the registration lookup then reads every voter record of the
+# unit for each batch instead of going to the registration numbers in the unique index.
+ANALYZE_AFTER = frozenset({1, 4, 16, 64})
+ANALYZE_MODELS: tuple[type[Model], ...] = (Household, Person, PersonUnit, VoterRecord, Email, Phone)
+
+
+def _analyze() -> None:
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in ANALYZE_MODELS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
+
+
 def _run(job: ImportJob) -> ImportJob:
     actor = job.actor
     path = Path(job.file_path)
@@ -1097,60 +1156,59 @@ def _run(job: ImportJob) -> ImportJob:
                 )
                 return ImportJob.objects.get(pk=job.pk)
         writer = _Writer(job, actor)
-        for batch in pipeline.iter_batches(
+        batches = worker.batches(
             path,
             encoding=job.encoding,
             delimiter=job.delimiter,
-            start_after=job.checkpoint_row,
+            cleaner=cleaner,
             size=BATCH_ROWS,
-        ):
-            if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                ImportJob.objects.filter(pk=job.pk).update(
-                    state=ImportJob.State.CANCELLED, finished_at=timezone.now()
-                )
-                return ImportJob.objects.get(pk=job.pk)
-            records: list[pipeline.Record] = []
-            problems = []
-            for number, fields in batch:
-                result = cleaner.clean(number, fields)
-                if isinstance(result, list):
-                    problems.append((result, fields))
-                else:
-                    records.append(result)
-            last = batch[-1][0]
-            with transaction.atomic():
-                # Touch the job first: on SQLite this takes the write lock before ids are read.
-                ImportJob.objects.filter(pk=job.pk).update(modified_at=timezone.now())
-                created, updated = writer.write(records) if records else (0, 0)
-                if job.mode == ImportJob.Mode.VALID:
-                    _save_rejects(job, problems)
-                audit_record(
-                    actor=actor,
-                    verb="import.batch",
-                    obj=job,
-                    unit=job.owner_unit,
-                    detail={
-                        "first_row": batch[0][0],
-                        "last_row": last,
-                        "created": created,
-                        "updated": updated,
-                        "rejected": len(problems),
-                    },
-                )
-                job.rows_read = last
-                job.rows_created += created
-                job.rows_updated += updated
-                if job.mode == ImportJob.Mode.VALID:
-                    job.rows_rejected += len(problems)
-                job.checkpoint_row = last
-                ImportJob.objects.filter(pk=job.pk).update(
-                    rows_read=job.rows_read,
-                    rows_created=job.rows_created,
-                    rows_updated=job.rows_updated,
-                    rows_rejected=job.rows_rejected,
-                    checkpoint_row=last,
-                    modified_at=timezone.now(),
-                )
+            start_after=job.checkpoint_row,
+            parallel=job.rows_total - job.checkpoint_row >= worker.WORKER_ROWS,
+        )
+        with closing(batches):
+            for number, batch in enumerate(batches, start=1):
+                if ImportJob.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                    ImportJob.objects.filter(pk=job.pk).update(
+                        state=ImportJob.State.CANCELLED, finished_at=timezone.now()
+                    )
+                    return ImportJob.objects.get(pk=job.pk)
+                records, problems = batch.ready, batch.problems
+                last = batch.last
+                with transaction.atomic():
+                    # Touch the job first: on SQLite this takes the write lock before ids are read.
+                    ImportJob.objects.filter(pk=job.pk).update(modified_at=timezone.now())
+                    created, updated = writer.write(records) if records else (0, 0)
+                    if job.mode == ImportJob.Mode.VALID:
+                        _save_rejects(job, problems)
+                    audit_record(
+                        actor=actor,
+                        verb="import.batch",
+                        obj=job,
+                        unit=job.owner_unit,
+                        detail={
+                            "first_row": batch.first,
+                            "last_row": last,
+                            "created": created,
+                            "updated": updated,
+                            "rejected": len(problems),
+                        },
+                    )
+                    job.rows_read = last
+                    job.rows_created += created
+                    job.rows_updated += updated
+                    if job.mode == ImportJob.Mode.VALID:
+                        job.rows_rejected += len(problems)
+                    job.checkpoint_row = last
+                    ImportJob.objects.filter(pk=job.pk).update(
+                        rows_read=job.rows_read,
+                        rows_created=job.rows_created,
+                        rows_updated=job.rows_updated,
+                        rows_rejected=job.rows_rejected,
+                        checkpoint_row=last,
+                        modified_at=timezone.now(),
+                    )
+                if number in ANALYZE_AFTER:
+                    _analyze()
         ImportJob.objects.filter(pk=job.pk).update(
             state=ImportJob.State.DONE,
             rows_total=max(job.rows_read, 0),

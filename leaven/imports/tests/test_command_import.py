@@ -69,6 +69,8 @@ def _env(tmp_path: Path, bulk: bool = False) -> dict[str, str]:
         LEAVEN_ENV_FILE=str(tmp_path / "no.env"),
         # A bulk load (secondary indexes dropped during the run) from this many rows up.
         LEAVEN_IMPORT_BULK_ROWS="1000" if bulk else "1000000000",
+        # The bulk variant also reads and cleans in a second process (a large import).
+        LEAVEN_IMPORT_WORKER_ROWS="1000" if bulk else "1000000000",
     )
     return env
 
@@ -89,7 +91,8 @@ def _manage(env: dict[str, str], *args: str) -> str:
 def test_killed_import_resumes_without_doubling(tmp_path, bulk):
     """The import process is killed with SIGKILL after its first committed batch; the
     resumed import continues after the last committed row and every row is there once.
-    A bulk load killed without its secondary indexes gets them back when it resumes."""
+    A bulk load killed without its secondary indexes gets them back when it resumes; its
+    reading process ends with it."""
     env = _env(tmp_path, bulk)
     _manage(env, "migrate", "-v0")
     _manage(

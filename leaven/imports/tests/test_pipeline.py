@@ -82,3 +82,60 @@ def test_phone_fast_path_matches_phonenumbers():
         except Exception:  # noqa: BLE001
             expected = None
         assert cleaner._phone(raw) == expected, raw
+
+
+def test_phone_cache_never_answers_for_a_different_number():
+    """A short raw value that spells a valid number's area code and exchange is refused,
+    even right after that number was read (the cache keys never overlap)."""
+    cleaner = pipeline.Cleaner(["first_name", "phone"], {"given_name": "first_name"}, {})
+    assert cleaner._phone("9195550123") == "+19195550123"
+    assert cleaner._phone("919555") is None
+    assert cleaner._phone("(919) 555-0199") == "+19195550199"
+    assert cleaner._phone("919555") is None
+
+
+def test_clean_strips_and_composes_mapped_values_and_keeps_constants_as_given():
+    """Mapped values are stripped and NFC; a constant fills only a field the file does not
+    map, exactly as given; a mapped empty value stays empty."""
+    header = ["first_name", "last_name", "city", "reg"]
+    cleaner = pipeline.Cleaner(
+        header,
+        {"given_name": "first_name", "family_name": "last_name", "city": "city",
+         "registration_number": "reg"},
+        {"voter_state": "nc", "city": "Ignored", "language": " es "},
+    )  # fmt: skip
+    record = cleaner.clean(1, ["  Jose\u0301 ", "Pen\u0303a", "", " 42 "])
+    assert isinstance(record, pipeline.Record)
+    assert (record.given_name, record.family_name) == ("José", "Peña")
+    assert (record.city, record.registration_number, record.voter_state) == ("", "42", "NC")
+    assert record.language == " es "
+
+
+def test_clean_lists_garbled_columns_in_the_mapping_order():
+    """Every garbled column is named, in the order of the mapping."""
+    header = ["a", "b"]
+    cleaner = pipeline.Cleaner(header, {"family_name": "b", "given_name": "a"}, {})
+    problems = cleaner.clean(3, ["JosÃ©", "PeÃ±a"])
+    assert isinstance(problems, list)
+    assert [(p.row, p.column) for p in problems] == [(3, "b"), (3, "a")]
+
+
+def test_preparer_computes_the_keys_the_people_services_store():
+    """Sort keys are normalize's; blind indexes are crypto's; sealed values open to the
+    clean email and phone."""
+    from leaven.core.crypto import blind_index, decrypt
+
+    header = ["given_name", "family_name", "email", "phone"]
+    cleaner = pipeline.Cleaner(header, {h: h for h in header}, {})
+    preparer = pipeline.Preparer(cleaner)
+    rows = [(1, ["Thảo", "Nguyễn", "Ana@Example.org", "(919) 555-0123"]), (2, ["", "X", "", ""])]
+    ready, problems = preparer.batch(rows)
+    assert [p.row for row, _fields in problems for p in row] == [2]
+    r = pipeline.Ready._make(ready[0])
+    assert r.sort_name == normalize.sort_key("Nguyễn", "Thảo")
+    assert r.given_sort == normalize.fold("Thảo")
+    assert (r.email, r.phone) == ("ana@example.org", "+19195550123")
+    assert r.email_index == blind_index("ana@example.org")
+    assert r.phone_index == blind_index("+19195550123")
+    assert decrypt(r.email_sealed) == r.email and decrypt(r.phone_sealed) == r.phone
+    assert preparer.batch(rows, prepare=False)[0] == []

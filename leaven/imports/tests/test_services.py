@@ -580,3 +580,100 @@ def test_indexes_a_killed_bulk_load_left_out_are_rebuilt_by_the_next_run(run_fil
     assert "person_sort_idx" not in _index_names()
     run_file(_csv([["Ana", "Ruiz", "", "", "", "", "", ""]]))
     assert "person_sort_idx" in _index_names()
+
+
+def test_rows_are_written_many_per_statement_with_their_shared_values(run_file, monkeypatch):
+    """Rows go in several to a statement (batches that do not divide evenly too), and every
+    row gets the values shared by the batch: unit, source, stage, timestamps."""
+    monkeypatch.setattr(services, "INSERT_ROWS", 3)
+    rows = [[f"P{i}", "Ruiz", "", f"919555{i:04d}", f"{i} Oak St", "Durham", "NC", "27701"]
+            for i in range(10)]  # fmt: skip
+    job = run_file(_csv(rows))
+    assert job.rows_created == 10
+    source = f"import:{job.pk}"
+    people = Person.objects.filter(source=source, stage="unknown", owner_unit=job.owner_unit)
+    assert sorted(people.values_list("given_name", flat=True)) == sorted(f"P{i}" for i in range(10))
+    assert all(p.created_at and p.modified_at and p.custom_fields == {} for p in people)
+    assert PersonUnit.objects.filter(unit=job.owner_unit).count() == 10
+    assert Household.objects.filter(owner_unit=job.owner_unit).count() == 10
+    phones = Phone.objects.filter(source=source, kind=Phone.Kind.OTHER, urgent_alerts=False)
+    assert phones.count() == 10
+    assert all(p.sms_status == Phone.SMSStatus.NONE for p in phones)
+
+
+def _stored(unit) -> list[tuple[object, ...]]:
+    """What an import stored for a unit, without ids, sealed values or timestamps."""
+    out = []
+    for p in Person.objects.filter(owner_unit=unit).select_related("household"):
+        voter = VoterRecord.objects.filter(person=p).first()
+        out.append(
+            (
+                p.given_name, p.family_name, p.sort_name, p.given_sort, p.language,
+                p.household.address_key if p.household else "",
+                p.household.precinct_code if p.household else "",
+                sorted((ph.number, ph.sms_status, ph.is_primary) for ph in p.phones.all()),
+                (voter.registration_number, voter.party, voter.registration_date,
+                 voter.birth_year, voter.precinct_code) if voter else None,
+            )
+        )  # fmt: skip
+    return sorted(out, key=repr)
+
+
+def test_an_import_read_in_a_second_process_stores_the_same(tree, monkeypatch):
+    """The same voter file read in the writing process and in a second process stores the
+    same people, households, phones and voter records (repeated rows merged alike)."""
+    from leaven.imports import worker
+
+    rows = [
+        nc_row(voter_reg_num=str(n % 40), first_name=("JOSÉ", "ANA", "LUIS")[n % 3],
+               last_name=("MUÑOZ", "PEÑA")[n % 2], res_street_address=f"{n % 17} OAK ST",
+               res_city_desc="DURHAM", state_cd="NC", zip_code="27701",
+               full_phone_number="" if n % 4 else f"919555{n % 30:04d}",
+               registr_dt="03/15/2004", birth_year="1980", precinct_abbrv=f"DU{n % 3}",
+               party_cd="DEM")
+        for n in range(60)
+    ]  # fmt: skip
+    monkeypatch.setattr(services, "BATCH_ROWS", 7)
+    for unit, threshold in ((tree.committee_a, 10**9), (tree.committee_b, 0)):
+        monkeypatch.setattr(worker, "WORKER_ROWS", threshold)
+        job = services.job_upload(
+            actor=services.OPERATOR, owner_unit=unit, file_name="nc.txt",
+            stream=io.BytesIO(nc_file(rows)),
+        )  # fmt: skip
+        resolved = services.resolve_mapping(job=job, preset="ncvoter")
+        services.job_set_mapping(
+            actor=services.OPERATOR, job=job, columns=resolved["columns"],
+            constants=resolved["constants"],
+        )  # fmt: skip
+        ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.QUEUED)
+        job = services.job_run(job_id=job.pk)
+        assert job.state == ImportJob.State.DONE and job.rows_created == 40
+    inline, forked = _stored(tree.committee_a), _stored(tree.committee_b)
+    assert len(inline) == 40 and forked == inline
+
+
+def test_planner_statistics_are_refreshed_early_in_a_load(run_file, monkeypatch):
+    """After the first batch (and the 4th, 16th, 64th) the tables written get fresh planner
+    statistics on PostgreSQL, so that a first load into empty tables is not planned as if
+    they stayed empty; on SQLite there is nothing to refresh."""
+    monkeypatch.setattr(services, "BATCH_ROWS", 2)
+    calls: list[int] = []
+    analyze = services._analyze
+
+    def spy():
+        calls.append(VoterRecord.objects.count())
+        analyze()
+
+    monkeypatch.setattr(services, "_analyze", spy)
+    rows = [
+        nc_row(voter_reg_num=str(n), first_name="ANA", last_name=f"RUIZ{n}", state_cd="NC",
+               res_street_address=f"{n} OAK ST", res_city_desc="DURHAM", zip_code="27701")
+        for n in range(1, 10)
+    ]  # fmt: skip
+    job = run_file(nc_file(rows), preset="ncvoter", name="nc.txt")
+    assert job.state == ImportJob.State.DONE and job.rows_created == 9
+    assert calls == [2, 8]  # after batches 1 and 4 of 5
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'geo_voterrecord'")
+            assert cursor.fetchone()[0] == 8
