@@ -34,14 +34,19 @@ SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+\Z"
 # The longest line SMTP carries (RFC 5321 4.5.3.1.6: 1,000 octets with CRLF).
 LINE_LIMIT = 998
 NEWLINES = re.compile(r"\r\n|\r|\n")
+# A header field name (RFC 5322 2.2: printable ASCII but the colon).
+HEADER_NAME = re.compile(r"[!-9;-~]+\Z")
 LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
 @lru_cache(maxsize=256)
 def _header_value(name: str, value: str) -> str:
     """A header value as Django writes it (RFC 2047 for non-ASCII, folded subject); the
-    same few subjects and senders repeat across a whole broadcast."""
-    return str(forbid_multi_line_headers(name, value, "utf-8")[1])
+    same few subjects and senders repeat across a whole broadcast. The standard library
+    folds with a bare LF; on the wire every line ends in CRLF (a bare LF is refused by
+    strict servers), as Django's generator writes it."""
+    folded = str(forbid_multi_line_headers(name, value, "utf-8")[1])
+    return NEWLINES.sub("\r\n", folded)
 
 
 @lru_cache(maxsize=256)
@@ -96,7 +101,7 @@ def compose(
         return None
     extra = []
     for name, value in headers.items():
-        if not value.isascii() or "\r" in value or "\n" in value or not name.isascii():
+        if not value.isascii() or "\r" in value or "\n" in value or not HEADER_NAME.match(name):
             return None
         if len(name) + len(value) + 2 > LINE_LIMIT:
             return None

@@ -105,7 +105,9 @@ class EmailTransport:
         headers = {"Message-ID": message_id_for(message.key), **message.headers}
         smtp: smtplib.SMTP | None = getattr(self.connection, "connection", None)
         composed = None
-        if isinstance(self.connection, SMTPBackend) and smtp is not None and not message.html:
+        # Only Django's own SMTP backend: a subclass may change the message (a DKIM
+        # signature, say) in ways this path would skip.
+        if type(self.connection) is SMTPBackend and smtp is not None and not message.html:
             composed = compose(
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 to=message.destination,

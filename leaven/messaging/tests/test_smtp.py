@@ -4,6 +4,7 @@ raising smtplib's own errors."""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from email import message_from_bytes, policy
 
@@ -43,8 +44,13 @@ def _django(subject: str, body: str, to: str = "ana@example.org") -> bytes:
     return bytes(email.message().as_bytes(linesep="\r\n"))
 
 
+BARE_LINE_END = re.compile(rb"(?<!\r)\n|\r(?!\n)")
+
+
 def _same_message(ours: bytes, django: bytes) -> None:
-    """The same headers once parsed, and the very same body bytes."""
+    """The same headers once parsed, the very same body bytes, and no line end other than
+    CRLF anywhere (strict servers refuse a bare LF or CR)."""
+    assert not BARE_LINE_END.search(ours), ours
     assert ours.split(b"\r\n\r\n", 1)[1] == django.split(b"\r\n\r\n", 1)[1]
     a = message_from_bytes(ours, policy=policy.default)
     b = message_from_bytes(django, policy=policy.default)
@@ -60,6 +66,8 @@ def _same_message(ours: bytes, django: bytes) -> None:
         ("Assembly", "Hi Ana,\r\n.a line that starts with a dot\rand an old Mac line end\n"),
         ("Reunión: Nguyễn, O'Brien, Muñoz", "Xin chào Nguyễn Thị Ánh\n"),
         ("A" * 120, "long subject, folded the same way\n"),
+        ("Alerta de respuesta rápida: actividad reportada cerca de la escuela", "Vayan.\n"),
+        ("Long English subject " * 6, "folded several times\n"),
         ("", ""),
     ],
 )
@@ -100,6 +108,7 @@ def test_any_subject_and_body_parse_like_djangos(subject, body):
         ("ana@example.org", "s", "b", {**HEADERS, "X-Note": "línea"}),  # non-ASCII header
         ("ana@example.org", "s", "b", {**HEADERS, "X-Note": "a\nBcc: x@example.org"}),
         ("ana@example.org", "s", "b", {"List-Unsubscribe": "<https://x/>"}),  # no Message-ID
+        ("ana@example.org", "s", "b", {**HEADERS, "Bcc: x@example.org\r\nX": "y"}),  # bad name
     ],
 )
 def test_declines_what_it_does_not_write(to, subject, body, headers):
