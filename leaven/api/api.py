@@ -484,6 +484,11 @@ def person_signup(
             add_tags=data.get("add_tags") or data.get("person", {}).get("add_tags"),
             remove_tags=data.get("remove_tags"),
         )
+        if not result.created:
+            # The answer carries the stored record of the person matched: a read, counted
+            # and audited like any other. Past the day's cap the signup is still recorded
+            # (sending it again changes nothing), but the record is not sent back.
+            _people_read(request, [result.person])
         return 200, _person_body(request, result.person)
 
     return _idempotent(request, run)

@@ -525,3 +525,31 @@ def test_daily_cap_counts_per_utc_day(api_key):
     next_day = dt.datetime(2026, 3, 1, 18, 30, tzinfo=chicago)
     assert people_read_allow(key=key, count=10, limit=10, now=next_day)
     assert list(PeopleReadCount.objects.values_list("day", "people")) == [(dt.date(2026, 3, 2), 10)]
+
+
+def test_signup_that_matches_a_stored_person_counts_as_a_read(api, make_person, settings):
+    """The signup helper answers with the stored record of the person it matched: that is
+    a read, audited and counted against the daily cap, so the cap cannot be passed by
+    signing up known addresses. A new person's own record is not counted."""
+    from leaven.core.models import AuditEvent
+    from leaven.people.services import EmailInput
+
+    settings.LEAVEN_API_DAILY_PEOPLE_READS = 2
+    make_person(given_name="Ana", emails=[EmailInput(address="ana@example.org")])
+    make_person(given_name="Luis", emails=[EmailInput(address="luis@example.org")])
+    make_person(given_name="Rosa", emails=[EmailInput(address="rosa@example.org")])
+    new = api.post(
+        "/api/v2/people", {"person": {"email_addresses": [{"address": "x@example.org"}]}}
+    )
+    assert new.status_code == 200
+    assert AuditEvent.objects.filter(verb="api.people_read").count() == 0
+    for address in ("ana@example.org", "luis@example.org"):
+        answer = api.post("/api/v2/people", {"person": {"email_addresses": [{"address": address}]}})
+        assert answer.status_code == 200 and answer.json()["given_name"] in ("Ana", "Luis")
+    assert AuditEvent.objects.filter(verb="api.people_read").count() == 2
+    refused = api.post(
+        "/api/v2/people", {"person": {"email_addresses": [{"address": "rosa@example.org"}]}}
+    )
+    assert refused.status_code == 429
+    assert "Rosa" not in refused.content.decode()
+    assert AuditEvent.objects.filter(verb="api.people_read_capped").count() == 1
