@@ -426,6 +426,8 @@ class Cleaner:
                 and digits.isascii()
                 and all(ch.isdigit() or ch in " ()-.+" for ch in raw)
             )
+        if plain and "+" in raw and not raw.lstrip().startswith("+1"):
+            plain = False  # an international number (+43 1 2345678) is not a US one
         # Two caches: a plain number's area code and exchange ("919555") must never answer
         # for a raw value that happens to spell the same ("919555", not a valid number).
         cache, key = (self.exchanges, digits[:6]) if plain else (self.phones, raw)

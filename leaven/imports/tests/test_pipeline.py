@@ -76,6 +76,9 @@ def test_phone_fast_path_matches_phonenumbers():
         "٩١٩٥٥٥٠١٢٣",
         "----",
         "1234567890",
+        "+43 1 2345678",  # Vienna: ten digits with its country code, not a US number
+        "+53 5 123 4567",  # a Cuban mobile
+        "+52 55 1234 5678",
     ):
         try:
             expected: str | None = normalize.phone_normalize(raw)
