@@ -9,16 +9,23 @@ it is useful, then cleared by a daily job.
   waiting for an answer or a review keeps its words until a person has dealt with it.
 
 Only finished messages are cleared (sent, failed, suppressed, withdrawn): nothing waiting to
-go loses its text. The rows themselves stay, with their state, dates, kind and unit, so a
+go loses its text. Messages another app holds (the alerts about an incident under a legal
+hold) are kept as long as the hold lasts: an app registers a function with
+`retention_hold_register` that names the idempotency-key prefixes it holds.
+
+The rows themselves stay, with their state, dates, kind and unit, so a
 broadcast's delivery counts and a person's history of contact keep adding up; the blind
 index of the address stays too, so "never double-send" still holds. Settings are read at
-each run.
+each run, and rows are cleared a few thousand at a time, each chunk its own short
+transaction, so a first run over years of messages never holds the database for long.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -48,8 +55,39 @@ class PurgeResult:
         return self.urgent + self.outgoing + self.conversations + self.incoming
 
 
-def _clear(rows: object) -> int:
-    return int(rows.update(subject="", body="", destination=""))  # type: ignore[attr-defined]
+# Functions that name the idempotency-key prefixes of messages to keep for now.
+RetentionHold = Callable[[], list[str]]
+_HOLDS: list[RetentionHold] = []
+CHUNK = 2000
+
+
+def retention_hold_register(hold: RetentionHold) -> None:
+    if hold not in _HOLDS:
+        _HOLDS.append(hold)
+
+
+def _held() -> Q:
+    """Rows some app holds: their key starts with a prefix it names."""
+    held = Q(pk__in=[])
+    for hold in _HOLDS:
+        for prefix in hold():
+            held |= Q(idempotency_key__startswith=prefix)
+    return held
+
+
+def _clear_in_chunks(rows: Any, **fields: str) -> int:
+    """Set `fields` on `rows`, CHUNK rows per transaction, oldest first."""
+    cleared = 0
+    while True:
+        with transaction.atomic():
+            ids = list(rows.order_by("pk").values_list("pk", flat=True)[:CHUNK])
+            if not ids:
+                return cleared
+            cleared += int(rows.model.objects.filter(pk__in=ids).update(**fields))
+
+
+def _clear(rows: Any) -> int:
+    return _clear_in_chunks(rows, subject="", body="", destination="")
 
 
 def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
@@ -60,42 +98,42 @@ def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
     keep_days = int(conf.get("LEAVEN_OUTBOX_KEEP_DAYS"))
     conversation_days = int(conf.get("LEAVEN_CONVERSATION_KEEP_DAYS"))
     # A row already cleared has an empty body; skipping it keeps the job cheap to repeat.
-    finished = OutboxMessage.objects.filter(state__in=FINISHED).exclude(body="")
-    with transaction.atomic():
-        urgent = _clear(
-            finished.filter(urgent=True, created_at__lt=now - dt.timedelta(days=urgent_days))
+    finished = OutboxMessage.objects.filter(state__in=FINISHED).exclude(body="").exclude(_held())
+    urgent = _clear(
+        finished.filter(urgent=True, created_at__lt=now - dt.timedelta(days=urgent_days))
+    )
+    outgoing = _clear(
+        finished.filter(urgent=False, created_at__lt=now - dt.timedelta(days=keep_days))
+        .exclude(kind=OutboxMessage.Kind.DIRECT)
+    )  # fmt: skip
+    conversation_cutoff = now - dt.timedelta(days=conversation_days)
+    conversations = _clear(
+        finished.filter(
+            urgent=False, kind=OutboxMessage.Kind.DIRECT, created_at__lt=conversation_cutoff
         )
-        outgoing = _clear(
-            finished.filter(urgent=False, created_at__lt=now - dt.timedelta(days=keep_days))
-            .exclude(kind=OutboxMessage.Kind.DIRECT)
-        )  # fmt: skip
-        conversation_cutoff = now - dt.timedelta(days=conversation_days)
-        conversations = _clear(
-            finished.filter(
-                urgent=False, kind=OutboxMessage.Kind.DIRECT, created_at__lt=conversation_cutoff
-            )
+    )
+    # A text waiting for a person (unanswered, or in review) keeps its words until then.
+    incoming = _clear_in_chunks(
+        InboundMessage.objects.filter(received_at__lt=conversation_cutoff)
+        .exclude(body="")
+        .exclude(Q(review=InboundMessage.Review.OPEN))
+        .exclude(Q(kind=InboundMessage.Kind.REPLY, handled_at__isnull=True)),
+        body="",
+        from_number="",
+    )
+    result = PurgeResult(
+        urgent=urgent, outgoing=outgoing, conversations=conversations, incoming=incoming
+    )
+    if result.total:
+        audit_record(
+            actor=None,
+            actor_label="messaging.purge",
+            verb="messaging.purged",
+            detail={
+                "urgent": urgent,
+                "outgoing": outgoing,
+                "conversations": conversations,
+                "incoming": incoming,
+            },
         )
-        # A text waiting for a person (unanswered, or in review) keeps its words until then.
-        incoming = (
-            InboundMessage.objects.filter(received_at__lt=conversation_cutoff)
-            .exclude(body="")
-            .exclude(Q(review=InboundMessage.Review.OPEN))
-            .exclude(Q(kind=InboundMessage.Kind.REPLY, handled_at__isnull=True))
-            .update(body="", from_number="")
-        )
-        result = PurgeResult(
-            urgent=urgent, outgoing=outgoing, conversations=conversations, incoming=incoming
-        )
-        if result.total:
-            audit_record(
-                actor=None,
-                actor_label="messaging.purge",
-                verb="messaging.purged",
-                detail={
-                    "urgent": urgent,
-                    "outgoing": outgoing,
-                    "conversations": conversations,
-                    "incoming": incoming,
-                },
-            )
     return result

@@ -273,3 +273,10 @@ def alert_for_token(*, token: str) -> Alert:
     if alert is None or not alert_link_usable(alert):
         raise Http404
     return alert
+
+
+def held_message_prefixes() -> list[str]:
+    """The outbox key prefixes of the alerts about incidents under a legal hold: messaging
+    keeps their texts for as long as the hold lasts."""
+    held = Incident.objects.filter(legal_hold=True).values_list("pk", flat=True)
+    return [f"rapid:{pk}:" for pk in held]

@@ -128,3 +128,37 @@ def test_conversation_page_says_a_text_was_removed(add_person, organizer, client
     response = client_for(organizer).get(f"/messaging/inbox/{inbound.pk}/")
     assert response.status_code == 200
     assert response.content.decode().count("Text removed: past its retention period.") == 2
+
+
+def test_alerts_about_an_incident_under_legal_hold_are_kept(add_person, tree):
+    """An alert about an incident under a legal hold keeps its text while the hold lasts;
+    other old alerts are cleared, and the held one goes once the hold is lifted."""
+    from leaven.rapid_response.models import Incident
+
+    held = Incident.objects.create(
+        owner_unit=tree.committee_a, type="checkpoint", seen_at=timezone.now(), legal_hold=True
+    )
+    other = Incident.objects.create(
+        owner_unit=tree.committee_a, type="checkpoint", seen_at=timezone.now()
+    )
+    person = add_person(phone="+13125550107", urgent=True)
+    kept = _row(person, key=f"rapid:{held.pk}:1:respond", urgent=True, kind="notice", age_days=8)
+    gone = _row(person, key=f"rapid:{other.pk}:1:respond", urgent=True, kind="notice", age_days=8)
+
+    assert messages_purge().urgent == 1
+    assert _cleared(gone) and not _cleared(kept)
+
+    Incident.objects.filter(pk=held.pk).update(legal_hold=False)
+    assert messages_purge().urgent == 1
+    assert _cleared(kept)
+
+
+def test_many_rows_are_cleared_in_chunks(add_person, monkeypatch):
+    """Rows are cleared a chunk at a time until none is left, and each is counted once."""
+    from leaven.messaging import services_retention
+
+    monkeypatch.setattr(services_retention, "CHUNK", 3)
+    person = add_person(phone="+13125550108")
+    rows = [_row(person, key=f"c{i}", age_days=31) for i in range(7)]
+    assert messages_purge().outgoing == 7
+    assert all(_cleared(row) for row in rows)
