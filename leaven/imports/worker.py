@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import threading
 from collections.abc import Generator, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -64,7 +65,9 @@ def batches(
     """The file's batches after `start_after`, cleaned (and prepared unless prepare=False),
     read in a second process when `parallel`. Errors of reading (a byte the encoding cannot
     read) are raised here, in the caller's process, after the batches before them."""
-    if parallel and can_fork():
+    # A process with other threads running is never forked: a lock one of them held at that
+    # moment would stay held in the child. The task worker and `leaven import` run one.
+    if parallel and can_fork() and threading.active_count() == 1:
         yield from _forked(path, encoding, delimiter, cleaner, size, start_after, prepare)
         return
     preparer = pipeline.Preparer(cleaner)

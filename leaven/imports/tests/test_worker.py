@@ -5,7 +5,9 @@ leaves no process behind."""
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -78,7 +80,16 @@ def test_forked_batches_equal_the_writing_process_own(tmp_path):
     read in a second process as read in place; sealed values open to the clean value."""
     path = _file(tmp_path)
     inline = _read(path, parallel=False)
-    forked = _read(path, parallel=True)
+    children: list[int] = []
+    start = multiprocessing.process.BaseProcess.start
+
+    def counted(process):
+        start(process)
+        children.append(process.pid)
+
+    with mock.patch.object(multiprocessing.process.BaseProcess, "start", counted):
+        forked = _read(path, parallel=True)
+    assert len(children) == 1  # really read in a second process
     assert _comparable(forked) == _comparable(inline)
     assert [b.first for b in inline] == [1, 6, 11, 16, 21, 26]
     rejected = {p.row for b in inline for row, _f in b.problems for p in row}
