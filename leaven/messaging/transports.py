@@ -104,6 +104,12 @@ class EmailTransport:
 
         headers = {"Message-ID": message_id_for(message.key), **message.headers}
         smtp: smtplib.SMTP | None = getattr(self.connection, "connection", None)
+        if type(self.connection) is SMTPBackend and (smtp is None or smtp.sock is None):
+            # Closed after an error (or by the server): open it again, rather than letting
+            # Django open and close one for each message from here on.
+            self._reset()
+            self.open()
+            smtp = getattr(self.connection, "connection", None)
         composed = None
         # Only Django's own SMTP backend: a subclass may change the message (a DKIM
         # signature, say) in ways this path would skip.

@@ -94,6 +94,8 @@ class SMTPServer:
     pipelining: bool = False
     # The envelope (sender, recipients) and raw bytes of each accepted message.
     envelopes: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    # How many sessions greeted the server (one per connection).
+    greetings: int = 0
     seen: int = 0
 
     @property
@@ -107,6 +109,7 @@ class _Handler:
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
         session.host_name = hostname
+        self.server.greetings += 1
         if self.server.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses

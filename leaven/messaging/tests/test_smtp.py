@@ -219,3 +219,27 @@ def test_broadcast_over_pipelined_connections_sends_each_once(add_person, server
     assert len(set(server.message_ids)) == 30
     assert len({m["List-Unsubscribe"] for m in server.messages}) == 30
     assert OutboxMessage.objects.filter(state="sent").count() == 30
+
+
+def test_after_a_refusal_the_transport_opens_one_new_connection(server, db):
+    """A refused message closes the connection; the messages after it share one new
+    connection instead of opening one each."""
+    server.refuse_data.add("spam@example.org")
+    transport = EmailTransport()
+    transport.open()
+    try:
+        for key, to in (("k1", "ana@example.org"), ("k2", "spam@example.org"),
+                        ("k3", "luis@example.org"), ("k4", "rosa@example.org")):  # fmt: skip
+            try:
+                transport.send(Outgoing(key=key, channel="email", destination=to,
+                                        subject="s", body="b"))  # fmt: skip
+            except SendError as error:
+                assert error.permanent and to == "spam@example.org"
+    finally:
+        transport.close()
+    assert [m["To"] for m in server.messages] == [
+        "ana@example.org",
+        "luis@example.org",
+        "rosa@example.org",
+    ]
+    assert server.greetings == 2
