@@ -314,30 +314,43 @@ def _clean_url(url: str) -> str:
     return url
 
 
-def _vetted_address(host: str, port: int, *, local: bool = False) -> str:
-    """The one address a delivery connects to: the host name is resolved once, and every
+def _vetted_addresses(host: str, port: int, *, local: bool = False) -> list[str]:
+    """The addresses a delivery may connect to: the host name is resolved once, and every
     address it resolves to must be public (unless `local`, the allowed local receiver).
-    The connection then goes to this address itself, never to the name, so an answer that
-    changes between the check and the connection (DNS rebinding) cannot move the post."""
+    The connection then goes to one of these addresses itself, never to the name, so an
+    answer that changes between the check and the connection (DNS rebinding) cannot move
+    the post."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except OSError as exc:
         raise PermissionError("webhook host does not resolve") from exc
-    addresses = [str(info[4][0]) for info in infos]
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses or (not local and any(_private_address(a) for a in addresses)):
         raise PermissionError("webhook host does not resolve to a public address")
-    return addresses[0]
+    return addresses
+
+
+def _connect_first(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of the vetted addresses that answers, in the resolver's
+    order (a receiver whose IPv6 address is unreachable is still reached over IPv4)."""
+    failure: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            failure = exc
+    raise failure or OSError("no address to connect to")
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """HTTP to a vetted address; the Host header still names the host."""
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect_first(self.addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
@@ -349,16 +362,16 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         host: str,
         port: int,
         *,
-        address: str,
+        addresses: list[str],
         timeout: float,
         context: ssl.SSLContext | None = None,
     ) -> None:
         self.tls = context or ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self.tls)
-        self.address = address
+        self.addresses = addresses
 
     def connect(self) -> None:
-        raw = socket.create_connection((self.address, self.port), self.timeout)
+        raw = _connect_first(self.addresses, self.port, self.timeout)
         try:
             self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
         except BaseException:
@@ -515,12 +528,14 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
     if not host or not (https or local):
         raise PermissionError("webhook address is not https")
     port = parts.port or (443 if https else 80)
-    address = _vetted_address(host, port, local=local)
+    addresses = _vetted_addresses(host, port, local=local)
     connection: http.client.HTTPConnection
     if https:
-        connection = _PinnedHTTPSConnection(host, port, address=address, timeout=WEBHOOK_TIMEOUT)
+        connection = _PinnedHTTPSConnection(
+            host, port, addresses=addresses, timeout=WEBHOOK_TIMEOUT
+        )
     else:
-        connection = _PinnedHTTPConnection(host, port, address=address, timeout=WEBHOOK_TIMEOUT)
+        connection = _PinnedHTTPConnection(host, port, addresses=addresses, timeout=WEBHOOK_TIMEOUT)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         connection.request("POST", target, body=body, headers=headers)

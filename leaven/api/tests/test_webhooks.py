@@ -472,7 +472,7 @@ def test_https_to_the_vetted_address_verifies_the_certificate_for_the_name(tmp_p
     port = server.server_address[1]
     try:
         good = _PinnedHTTPSConnection(
-            "hooks.example.org", port, address="127.0.0.1", timeout=5, context=context
+            "hooks.example.org", port, addresses=["127.0.0.1"], timeout=5, context=context
         )
         good.request("POST", "/hook?x=1", body=b"[]", headers={"Content-Type": "application/json"})
         assert good.getresponse().status == 204
@@ -483,7 +483,7 @@ def test_https_to_the_vetted_address_verifies_the_certificate_for_the_name(tmp_p
             "path": "/hook?x=1",
         }
         wrong = _PinnedHTTPSConnection(
-            "other.example.org", port, address="127.0.0.1", timeout=5, context=context
+            "other.example.org", port, addresses=["127.0.0.1"], timeout=5, context=context
         )
         with pytest.raises(ssl.SSLCertVerificationError):
             wrong.request("POST", "/hook", body=b"[]")
@@ -491,3 +491,31 @@ def test_https_to_the_vetted_address_verifies_the_certificate_for_the_name(tmp_p
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_each_vetted_address_is_tried_in_turn(monkeypatch):
+    """A receiver with two public addresses (an unreachable IPv6 one first, say) is reached
+    at the second; both were checked, and nothing else is connected to."""
+    import socket
+
+    from leaven.api import services
+
+    second = "151.101.1.69"
+
+    def two_addresses(host, port, *args, **kwargs):
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (second, port)),
+        ]
+
+    tried: list[str] = []
+
+    def refuse(address, *args, **kwargs):
+        tried.append(str(address[0]))
+        raise ConnectionRefusedError("no outside network in tests")
+
+    monkeypatch.setattr(socket, "getaddrinfo", two_addresses)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    with pytest.raises(ConnectionRefusedError):
+        services._post("https://hooks.example.org/hook", b"[]", {})
+    assert tried == [PUBLIC, second]
