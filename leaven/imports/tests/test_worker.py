@@ -15,7 +15,8 @@ from leaven.core.crypto import decrypt
 from leaven.imports import pipeline, worker
 from leaven.imports.tests.conftest import nc_file, nc_row
 
-pytestmark = pytest.mark.skipif(not worker.can_fork(), reason="needs fork")
+# Leaven runs on Linux, where processes fork; the tests below need that.
+assert worker.can_fork()
 
 ROWS = [
     nc_row(voter_reg_num=str(n), ncid=f"EH{n}", first_name=given, last_name=family,
