@@ -8,19 +8,14 @@ PostgreSQL database of its own), set up by `migrate` and seeded through the serv
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[3]
+from leaven.core.tests import processes
+
 RECIPIENTS = 1000
 HOLD_AT = 500
 HOLD_MID_BATCH = 480
@@ -53,63 +48,16 @@ print(json.dumps({r["state"]: r["n"] for r in rows}))
 """
 
 
-def _database_url(tmp_path: Path) -> tuple[str, Callable[[], None]]:
-    """A database of the worker's own, on the same engine the suite runs on."""
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        db = django_settings.DATABASES["default"]
-        name = f"leaven_messaging_worker_{uuid.uuid4().hex[:8]}"
-        dsn = f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname=postgres"
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-        def drop() -> None:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
-        return url, drop
-    return f"sqlite:///{tmp_path / 'worker.sqlite3'}", lambda: None
-
-
 def _env(database_url: str, smtp_server) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "DJANGO_", "LEAVEN_", "EMAIL_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="leaven.settings",
-        DATABASE_URL=database_url,
-        LEAVEN_TESTING="1",
-        LEAVEN_ENV_FILE=str(ROOT / "no-such.env"),
-        LEAVEN_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
-        LEAVEN_OUTBOX_DRAIN_ON_COMMIT="0",
+    return processes.child_env(
+        database_url,
         LEAVEN_OUTBOX_LEASE_SECONDS="2",
         LEAVEN_OUTBOX_BATCH="50",
         LEAVEN_EMAIL_TRANSPORT="django",
-        LEAVEN_PUBLIC_URL="http://testserver",
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST=smtp_server.host,
         EMAIL_PORT=str(smtp_server.port),
-        PYTHONPATH=str(ROOT),
     )
-    return env
-
-
-def _python(code: str, env: dict[str, str]) -> str:
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1]
 
 
 def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
@@ -127,7 +75,7 @@ def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
             *extra,
         ],
         env=env,
-        cwd=ROOT,
+        cwd=processes.ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -136,18 +84,9 @@ def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def worker_db(tmp_path, smtp_server, db):
-    url, drop = _database_url(tmp_path)
+    url, drop = processes.own_database(tmp_path, "messaging_worker")
     env = _env(url, smtp_server)
-    migrate = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "migrate", "-v0"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    processes.migrate(env)
     yield env
     drop()
 
@@ -156,7 +95,7 @@ def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(worker_db
     """A worker sending over one SMTP connection, killed while the server holds message 500,
     and started again: each message reaches the server exactly once."""
     env = {**worker_db, "LEAVEN_EMAIL_CONNECTIONS": "1"}
-    assert _python(SEED, env) == str(RECIPIENTS)
+    assert processes.python(SEED, env) == str(RECIPIENTS)
     # The SMTP server holds message 500 unanswered: the worker is killed while it waits.
     smtp_server.hold_at = HOLD_AT
     first = _worker(env)
@@ -168,7 +107,7 @@ def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(worker_db
         if first.poll() is None:
             first.kill()
     smtp_server.release.set()
-    counts = json.loads(_python(COUNTS, env))
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts.get("sent", 0) == HOLD_AT - 1
     assert counts.get("sending", 0) >= 1  # claimed by the dead worker, under lease
 
@@ -176,7 +115,7 @@ def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(worker_db
     out, err = second.communicate(timeout=600)
     assert second.returncode == 0, err[-3000:]
 
-    counts = json.loads(_python(COUNTS, env))
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts == {"sent": RECIPIENTS}
     ids = smtp_server.message_ids
     assert len(ids) == RECIPIENTS
@@ -191,7 +130,7 @@ def test_sigkill_with_several_connections_then_restart_delivers_each_message_onc
     """A worker sending over four SMTP connections at once, killed while every connection
     waits on the server, and started again: each message reaches the server exactly once."""
     env = {**worker_db, "LEAVEN_EMAIL_CONNECTIONS": "4"}
-    assert _python(SEED, env) == str(RECIPIENTS)
+    assert processes.python(SEED, env) == str(RECIPIENTS)
     # From message 480 on (the middle of a claimed batch) the server answers nothing, so
     # every connection ends up waiting.
     smtp_server.hold_at = HOLD_MID_BATCH
@@ -201,7 +140,7 @@ def test_sigkill_with_several_connections_then_restart_delivers_each_message_onc
         assert smtp_server.reached.wait(timeout=300), "the worker never reached message 480"
         # Every message the server accepted is recorded before the worker is killed.
         for _check in range(200):
-            counts = json.loads(_python(COUNTS, env))
+            counts = json.loads(processes.python(COUNTS, env))
             if counts.get("sent", 0) == HOLD_MID_BATCH - 1:
                 break
         assert counts.get("sent", 0) == HOLD_MID_BATCH - 1
@@ -212,7 +151,7 @@ def test_sigkill_with_several_connections_then_restart_delivers_each_message_onc
             first.kill()
     smtp_server.release.set()
     assert len(smtp_server.messages) == HOLD_MID_BATCH - 1
-    counts = json.loads(_python(COUNTS, env))
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts.get("sent", 0) == HOLD_MID_BATCH - 1
     assert counts.get("sending", 0) >= 4  # one in flight per connection, under lease
 
@@ -220,7 +159,7 @@ def test_sigkill_with_several_connections_then_restart_delivers_each_message_onc
     out, err = second.communicate(timeout=600)
     assert second.returncode == 0, err[-3000:]
 
-    counts = json.loads(_python(COUNTS, env))
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts == {"sent": RECIPIENTS}
     ids = smtp_server.message_ids
     assert len(ids) == RECIPIENTS

@@ -10,24 +10,21 @@ own), set up by `migrate` and seeded through the services."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import threading
 import urllib.parse
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[3]
+from leaven.core.tests import processes
+
 RESPONDERS = 240
 BATCH = 50
 
@@ -90,64 +87,11 @@ print(json.dumps({
 """
 
 
-def _database_url(tmp_path: Path) -> tuple[str, Callable[[], None]]:
-    if connection.vendor == "postgresql":
-        import psycopg
-
-        db = django_settings.DATABASES["default"]
-        name = f"leaven_rapid_fanout_{uuid.uuid4().hex[:8]}"
-        dsn = f"host={db['HOST']} port={db['PORT']} user={db['USER']} dbname=postgres"
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-        def drop() -> None:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}", drop
-    return f"sqlite:///{tmp_path / 'fanout.sqlite3'}", lambda: None
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [sys.executable, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def _python(code: str, env: dict[str, str]) -> str:
-    done = _run(["-c", code], env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout.strip().splitlines()[-1]
-
-
 @pytest.fixture
 def fanout_env(tmp_path, db):
-    url, drop = _database_url(tmp_path)
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "DJANGO_", "LEAVEN_", "EMAIL_"))
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="leaven.settings",
-        DATABASE_URL=url,
-        LEAVEN_TESTING="1",
-        LEAVEN_ENV_FILE=str(ROOT / "no-such.env"),
-        LEAVEN_TASKS_BACKEND="django_tasks.backends.immediate.ImmediateBackend",
-        LEAVEN_OUTBOX_DRAIN_ON_COMMIT="0",
-        LEAVEN_SMS_TRANSPORT="console",
-        LEAVEN_SMS_RATE="0",
-        LEAVEN_PUBLIC_URL="http://testserver",
-        PYTHONPATH=str(ROOT),
-    )
-    migrate = _run(["manage.py", "migrate", "-v0"], env)
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    url, drop = processes.own_database(tmp_path, "rapid_fanout")
+    env = processes.child_env(url, LEAVEN_SMS_TRANSPORT="console", LEAVEN_SMS_RATE="0")
+    processes.migrate(env)
     yield env
     drop()
 
@@ -157,10 +101,10 @@ def test_sigkill_mid_fanout_then_rerun_alerts_each_responder_once(fanout_env):
     again it alerts all responders once; a third run adds nothing; the SMS worker then hands
     each text to the transport once."""
     env = fanout_env
-    _python(SEED, env)
-    killed = _run(["-c", CONFIRM.format(batch=BATCH, kill=True)], env)
+    processes.python(SEED, env)
+    killed = processes.run(["-c", CONFIRM.format(batch=BATCH, kill=True)], env)
     assert killed.returncode == -9, killed.stderr[-3000:]
-    counts = json.loads(_python(COUNTS, env))
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts == {
         "state": "reported",
         "alerts": 0,
@@ -169,17 +113,17 @@ def test_sigkill_mid_fanout_then_rerun_alerts_each_responder_once(fanout_env):
         "destinations": 0,
         "sent": 0,
     }
-    assert _python(CONFIRM.format(batch=BATCH, kill=False), env) == "done"
-    assert _python(CONFIRM.format(batch=BATCH, kill=False), env) == "done"
-    counts = json.loads(_python(COUNTS, env))
+    assert processes.python(CONFIRM.format(batch=BATCH, kill=False), env) == "done"
+    assert processes.python(CONFIRM.format(batch=BATCH, kill=False), env) == "done"
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts["state"] == "confirmed"
     assert counts["alerts"] == counts["responders"] == RESPONDERS
     assert counts["messages"] == counts["destinations"] == RESPONDERS
-    worker = _run(
+    worker = processes.run(
         ["-m", "leaven.cli", "messaging", "worker", "--channel", "sms", "--until-idle"], env
     )
     assert worker.returncode == 0, worker.stderr[-3000:]
-    counts = json.loads(_python(COUNTS, env))
+    counts = json.loads(processes.python(COUNTS, env))
     assert counts["sent"] == RESPONDERS
 
 
@@ -304,7 +248,7 @@ def _sms_worker(env: dict[str, str], log: Path, *extra: str) -> subprocess.Popen
             [sys.executable, "-m", "leaven.cli", "messaging", "worker", "--channel", "sms"]
             + ["--poll", "0.2", *extra],
             env=env,
-            cwd=ROOT,
+            cwd=processes.ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
@@ -330,8 +274,8 @@ def test_sigkill_mid_sending_then_restart_hands_each_alert_to_twilio_once(
         "LEAVEN_OUTBOX_BATCH": str(WORKER_BATCH),
         "LEAVEN_OUTBOX_LEASE_SECONDS": "2",
     }
-    _python(SEED, env)
-    assert _python(CONFIRM.format(batch=BATCH, kill=False), env) == "done"
+    processes.python(SEED, env)
+    assert processes.python(CONFIRM.format(batch=BATCH, kill=False), env) == "done"
     provider.hold_from = HOLD_FROM
     log = tmp_path / "worker.log"
     first = _sms_worker(env, log)
@@ -345,7 +289,7 @@ def test_sigkill_mid_sending_then_restart_hands_each_alert_to_twilio_once(
             first.kill()
     accepted = len(provider.created)
     assert HOLD_FROM + CONNECTIONS - 1 <= accepted < 3 * WORKER_BATCH
-    counts = json.loads(_python(OUTBOX, env))
+    counts = json.loads(processes.python(OUTBOX, env))
     # Two batches recorded; the third claimed, partly taken by Twilio, not recorded.
     assert counts == {
         "sent": 2 * WORKER_BATCH,
@@ -357,7 +301,7 @@ def test_sigkill_mid_sending_then_restart_hands_each_alert_to_twilio_once(
 
     second = _sms_worker(env, log, "--until-idle")
     assert second.wait(timeout=600) == 0, log.read_text()[-3000:]
-    assert json.loads(_python(OUTBOX, env)) == {"sent": RESPONDERS}
+    assert json.loads(processes.python(OUTBOX, env)) == {"sent": RESPONDERS}
     numbers = [item["To"] for item in provider.created]
     assert len(numbers) == RESPONDERS
     assert len(set(numbers)) == RESPONDERS
