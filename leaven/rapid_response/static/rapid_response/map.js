@@ -31,11 +31,20 @@
     if (point.url) { marker.on("click", function () { window.location.href = point.url; }); }
     bounds.push(point.at);
   });
-  if (bounds.length > 1) {
-    map.fitBounds(bounds, { paddingTopLeft: [40, 60], paddingBottomRight: [40, 20], maxZoom: 15 });
-  } else if (bounds.length === 1) {
-    map.setView(bounds[0], 14);
+  function fit() {
+    if (bounds.length > 1) {
+      map.fitBounds(bounds, { paddingTopLeft: [40, 60], paddingBottomRight: [40, 20], maxZoom: 15, animate: false });
+    } else if (bounds.length === 1) {
+      map.setView(bounds[0], 14, { animate: false });
+    }
   }
+  fit();
+  // The map may be sized before the stylesheet has set its height: once the page has
+  // loaded, measure it again and fit the pins to its real size.
+  window.addEventListener("load", function () {
+    map.invalidateSize({ animate: false });
+    fit();
+  });
   if (!config.pick) { return; }
   var lat = document.querySelector("input[name=lat]");
   var lon = document.querySelector("input[name=lon]");
