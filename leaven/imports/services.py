@@ -632,13 +632,13 @@ class _Writer:
             ]
             resident: dict[tuple[int, str], int] = {}
             # Households made by this batch have nobody in them yet.
-            hids = sorted(
-                {home[0] for home in homes if home is not None}
-                - {households[key] for key in new_households}
-            )
             # Only the (household, name) pairs a row of this batch can match are kept: the
             # other residents would only lengthen the membership and voter lookups below.
+            # Rows matched by their registration already look for no one.
             wanted = {home for i, home in enumerate(homes) if home is not None and i not in match}
+            hids = sorted(
+                {hid for hid, _sort_name in wanted} - {households[key] for key in new_households}
+            )
             for hid, sort_name, pid in _lookup(
                 cursor, Person, ("household_id", "sort_name", "id"), "household_id", hids
             ):
@@ -984,8 +984,9 @@ def _validate_all(job: ImportJob, cleaner: pipeline.Cleaner, path: Path) -> int:
 
 
 # Secondary indexes a bulk load drops and rebuilds: never a unique one (those guard
-# correctness) and never one the loader's own lookups use (household_id for residents,
-# the blind indexes of emails and phones, the person of a voter record).
+# correctness) and never one the loader's own lookups use (residents by household and sort
+# name, the blind indexes of emails and phones, the person of a voter record); an index is
+# named here by its table and leading column.
 BULK_MODELS: tuple[type[Model], ...] = (Person, PersonUnit, Household, VoterRecord, Email, Phone)
 BULK_KEEP = {
     ("people_person", "household_id"),
@@ -1006,9 +1007,10 @@ def _bulk_statements() -> list[tuple[str, str, str]]:
         # Django's own list of a model's non-unique indexes (what migrate creates).
         for statement in editor._model_indexes_sql(model):  # type: ignore[attr-defined]
             sql = str(statement)
-            columns = statement.parts.get("columns")
+            # An index is kept when the loader's lookups can read it: its leading column.
+            leading = str(statement.parts.get("columns")).split(",")[0].strip().strip('"')
             name = str(statement.parts["name"]).strip('"')
-            if (table, str(columns).strip('"')) in BULK_KEEP:
+            if (table, leading) in BULK_KEEP:
                 continue
             statements.append((table, name, sql))
     return statements

@@ -64,6 +64,8 @@ class Person(models.Model):
     owner_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="owned_people", verbose_name=_("unit")
     )
+    # Indexed with the sort name (person_home_idx): a household's residents in name order,
+    # and the import's lookup of residents by household, read the index alone.
     household = models.ForeignKey(
         Household,
         null=True,
@@ -71,6 +73,7 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="residents",
         verbose_name=_("household"),
+        db_index=False,
     )
     given_name = models.CharField(_("given name"), max_length=100)
     family_name = models.CharField(_("family name"), max_length=100, blank=True)
@@ -104,6 +107,7 @@ class Person(models.Model):
             models.Index(fields=["stage"], name="person_stage_count_idx"),
             models.Index(fields=["language", "sort_name", "id"], name="person_lang_idx"),
             models.Index(fields=["modified_at"], name="person_modified_idx"),
+            models.Index(fields=["household", "sort_name"], name="person_home_idx"),
         ]
         verbose_name = _("person")
         verbose_name_plural = _("people")
@@ -120,8 +124,15 @@ class Person(models.Model):
 class PersonUnit(models.Model):
     """A person's belonging to a unit: a committee's member, a circle's, a caucus's."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="unit_links")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="person_links")
+    # No index of their own: the unique (person, unit) and the (unit, person) index below
+    # answer every lookup by either column, and each extra index is written once per
+    # member (a voter-file import writes one link per row).
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="unit_links", db_index=False
+    )
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.CASCADE, related_name="person_links", db_index=False
+    )
     since = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -532,6 +532,7 @@ def test_bulk_load_drops_and_rebuilds_secondary_indexes(run_file, monkeypatch):
     droppable = {name for _table, name, _sql in services._bulk_statements()}
     assert "person_sort_idx" in droppable and "voter_precinct_idx" in droppable
     assert not any("household_id" in sql for _t, _n, sql in services._bulk_statements())
+    assert "person_home_idx" not in droppable  # residents are looked up through it
     seen: list[set[str]] = []
     write = services._Writer.write
 
@@ -555,6 +556,22 @@ def test_bulk_load_drops_and_rebuilds_secondary_indexes(run_file, monkeypatch):
         assert seen and not (droppable & seen[0])
     else:
         assert seen and droppable <= seen[0]
+
+
+def test_residents_are_looked_up_from_the_index_alone():
+    """The loader's lookup of residents by household reads only the (household, sort name)
+    index, never the people table itself (whose rows are scattered over a large file)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "EXPLAIN QUERY PLAN SELECT household_id, sort_name, id FROM people_person "
+                "WHERE household_id IN (1, 2)"
+            )
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "COVERING INDEX person_home_idx" in plan
+        else:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'person_home_idx'")
+            assert "(household_id, sort_name)" in cursor.fetchone()[0]
 
 
 def test_small_load_keeps_its_indexes(run_file, monkeypatch):
