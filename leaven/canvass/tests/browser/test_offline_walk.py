@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from leaven.core.tests.browser.fixtures import PHONE
-from leaven.core.tests.browser.helpers import assert_fits_a_phone
+from leaven.core.tests.browser.helpers import assert_fits_a_phone, wait_until_true
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ def test_offline_canvass_then_sync_then_sign_out(new_context, sign_in_as, captai
     page.goto(f"/canvass/walk/{assignment.pk}/")
     expect(page.locator("body[data-walk-ready='1']")).to_have_count(1)
     expect(page.locator("body[data-shell-ready='1']")).to_have_count(1)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until_true(page, "() => navigator.serviceWorker.controller !== null")
     doors = page.locator(".walk-door-button")
     expect(doors).to_have_count(10)
     assert_fits_a_phone(page)
@@ -166,13 +166,11 @@ def test_sign_out_from_another_page_wipes_the_walk_list(
     sign_in_as(page, captain)
     page.goto(f"/canvass/walk/{assignment.pk}/")
     expect(page.locator(".walk-door-button")).to_have_count(10)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_until_true(page, "() => navigator.serviceWorker.controller !== null")
     page.goto("/people/")
     page.get_by_role("button", name="Sign out").tap()
     page.wait_for_url("**/accounts/**")
-    page.wait_for_function(
-        "indexedDB.databases().then(dbs => dbs.length === 0)", polling=100, timeout=10_000
-    )
+    wait_until_true(page, "() => indexedDB.databases().then(dbs => dbs.length === 0)")
     left = page.evaluate(DUMP_STORAGE)
     for text in _personal_strings(assignment):
         assert text not in left

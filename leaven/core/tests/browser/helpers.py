@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from playwright.sync_api import expect
@@ -34,3 +35,14 @@ def assert_fits_a_phone(page: Any, width: int = 390) -> None:
             .filter(([, height]) => height < 44)"""
     )
     assert not small, f"tap targets under 44px on {page.url}: {small}"
+
+
+def wait_until_true(page: Any, script: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript function (given as its source) returns true in the page.
+    Playwright's wait_for_function evaluates its predicate with eval(), which the pages'
+    Content-Security-Policy forbids; page.evaluate calls a function without eval."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        page.wait_for_timeout(100)
