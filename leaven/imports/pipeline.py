@@ -535,22 +535,14 @@ class Cleaner:
             else:
                 record.phone = number
         if email_consent:
-            raw = email_consent.lower()
-            if raw in TRUTHY:
-                record.email_consent = True
-            elif raw in FALSY:
-                record.email_consent = False
-            else:
+            record.email_consent = yes_no(email_consent)
+            if record.email_consent is None:
                 problems.append(
                     Problem(row, columns["email_consent"], _("Consent must be yes or no."))
                 )
         if sms_consent:
-            raw = sms_consent.lower()
-            if raw in TRUTHY:
-                record.sms_consent = True
-            elif raw in FALSY:
-                record.sms_consent = False
-            else:
+            record.sms_consent = yes_no(sms_consent)
+            if record.sms_consent is None:
                 problems.append(
                     Problem(row, columns["sms_consent"], _("Consent must be yes or no."))
                 )
@@ -618,6 +610,16 @@ class Cleaner:
             else:
                 problems.append(Problem(row, columns["birth_year"], _("Not a birth year.")))
         return problems or record
+
+
+def yes_no(raw: str) -> bool | None:
+    """A consent cell read as yes (True) or no (False); None for anything else."""
+    value = raw.lower()
+    if value in TRUTHY:
+        return True
+    if value in FALSY:
+        return False
+    return None
 
 
 def parse_date(raw: str) -> datetime.date | None:
