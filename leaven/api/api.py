@@ -9,11 +9,12 @@ import datetime as dt
 import hashlib
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -263,50 +264,102 @@ def _collection(
     return _ok(body)
 
 
-def _idempotent(request: HttpRequest, run: Callable[[], tuple[int, Any]]) -> HttpResponse:
-    """A POST with an Idempotency-Key: the key is claimed for this method, path and body
-    before anything runs. A repeat of the same request replays the first answer; the same
-    key on another request is refused with 422, and a repeat that arrives while the first is
-    still running with 409; neither runs anything. A request that fails (an exception or a
-    5xx answer) gives its claim back, so a retry can run."""
+class _Answer(NamedTuple):
+    """What a write answers with: the record (its kind and id, all that a replay keeps) and
+    how to render it for this request."""
+
+    kind: str
+    pk: int
+    render: Callable[[], dict[str, Any]]
+
+
+class _ClaimLost(Exception):
+    """The claim was taken over as stale while the request ran: its writes roll back."""
+
+
+def _idempotent(request: HttpRequest, run: Callable[[], _Answer]) -> HttpResponse:
+    """A POST with an Idempotency-Key: the key is claimed for this method, path, query
+    string and body before anything runs. A repeat of the same request replays the first
+    answer (rendered afresh, see below); the same key on another request is refused with
+    422, and a repeat that arrives while the first is still running with 409; neither runs
+    anything.
+
+    The request's writes and its finished claim commit in one transaction, so a failure or
+    a crash leaves both or neither: a request that fails gives its claim back (in a
+    transaction of its own, after the rollback) and a retry runs it once. Messages and
+    webhooks are queued on commit, so a rolled-back request sends nothing.
+
+    Only a reference to the answered record is kept. A replay reads it again through the
+    key's scoped selectors and renders it as it is now, exactly as a fresh read would: a
+    record the key may no longer see, or one since deleted, is a 404, and no personal data
+    outlives its record in stored answers. This is simpler and safer than keeping the body
+    and hunting down the copies whenever a record changes or leaves a key's reach: a person
+    deleted, a contact removed, a person moved to another unit, a key moved to another unit
+    each would need its own purge, and one forgotten would leak. The answer is rendered
+    after the commit, so a read refused then (the daily cap on people read) leaves the
+    write done and its claim kept, and a repeat answers once the key may read again."""
     header = request.headers.get("Idempotency-Key", "").strip()
     key = _key(request)
     if not header:
-        status, body = run()
-        return _ok(body, status=status)
+        return _ok(run().render())
     claim = services.idempotent_claim(
         key=key,
         idempotency_key=header,
         method=request.method or "POST",
         path=request.path.rstrip("/"),
-        body_hash=services.request_fingerprint(request.body),
+        body_hash=services.request_fingerprint(request.body, request.META.get("QUERY_STRING", "")),
     )
     if claim.outcome == "replay" and claim.record is not None:
-        return _ok(claim.record.body, status=claim.record.status or 200)
+        record = claim.record
+        return _ok(
+            _replay_body(request, record.object_type, record.object_id), record.status or 200
+        )
     if claim.outcome == "conflict":
         return _error(
             422,
-            "This Idempotency-Key was already used for a different request (another path or "
-            "body): use a new key for a new request",
+            "This Idempotency-Key was already used for a different request (another path, "
+            "query string or body): use a new key for a new request",
         )
-    if claim.outcome != "run" or claim.record is None:
-        response = _error(
-            409,
-            "A request with this Idempotency-Key is still being processed: wait for it to "
-            "finish, then retry to get its answer",
-        )
-        response["Retry-After"] = "1"
-        return response
-    try:
-        status, body = run()
-    except BaseException:
-        services.idempotent_release(record=claim.record)
-        raise
-    if status >= 500:
-        services.idempotent_release(record=claim.record)
-    else:
-        services.idempotent_complete(record=claim.record, status=status, body=body)
-    return _ok(body, status=status)
+    if claim.outcome == "run" and claim.record is not None:
+        try:
+            with transaction.atomic():
+                answer = run()
+                if not services.idempotent_complete(
+                    record=claim.record, status=200, object_type=answer.kind, object_id=answer.pk
+                ):
+                    raise _ClaimLost
+        except _ClaimLost:
+            pass
+        except BaseException:
+            services.idempotent_release(record=claim.record)
+            raise
+        else:
+            return _ok(answer.render())
+    response = _error(
+        409,
+        "A request with this Idempotency-Key is still being processed: wait for it to "
+        "finish, then retry to get its answer",
+    )
+    response["Retry-After"] = "1"
+    return response
+
+
+def _replay_body(request: HttpRequest, kind: str, pk: int | None) -> dict[str, Any]:
+    """A stored answer rendered for this request: the record read again now, through the
+    key's scoped selectors (404 when it may no longer see it), and a person counted as a
+    read like any other."""
+    record = selectors.answered_record(actor=_actor(request), kind=kind, pk=pk)
+    base = _base(request)
+    if isinstance(record, Person):
+        _people_read(request, [record])
+        return _person_body(request, record)
+    if isinstance(record, Tag):
+        return payloads.tags_json(base, [record])[0]
+    if isinstance(record, Tagging):
+        return payloads.taggings_json(base, [record])[0]
+    if isinstance(record, Event):
+        return payloads.events_json(base, [record], _site(request))[0]
+    return payloads.attendances_json(base, [record])[0]
 
 
 def _person_body(request: HttpRequest, person: Person) -> dict[str, Any]:
@@ -475,7 +528,7 @@ def people_list(request: HttpRequest, params: Query[Page]) -> HttpResponse:
 def person_signup(
     request: HttpRequest, body: SignupIn, background_processing: bool = False
 ) -> HttpResponse:
-    def run() -> tuple[int, Any]:
+    def run() -> _Answer:
         data = _dump(body)
         result = services_osdi.person_signup(
             actor=_actor(request),
@@ -484,12 +537,17 @@ def person_signup(
             add_tags=data.get("add_tags") or data.get("person", {}).get("add_tags"),
             remove_tags=data.get("remove_tags"),
         )
-        if not result.created:
-            # The answer carries the stored record of the person matched: a read, counted
-            # and audited like any other. Past the day's cap the signup is still recorded
-            # (sending it again changes nothing), but the record is not sent back.
-            _people_read(request, [result.person])
-        return 200, _person_body(request, result.person)
+
+        def render() -> dict[str, Any]:
+            if not result.created:
+                # The answer carries the stored record of the person matched: a read,
+                # counted and audited like any other. Past the day's cap the signup is
+                # still recorded (sending it again changes nothing), but the record is not
+                # sent back.
+                _people_read(request, [result.person])
+            return _person_body(request, result.person)
+
+        return _Answer("person", result.person.pk, render)
 
     return _idempotent(request, run)
 
@@ -566,13 +624,13 @@ def tags_list(request: HttpRequest, params: Query[Page]) -> HttpResponse:
 
 @api.post("/tags", operation_id="tag_create")
 def tag_create(request: HttpRequest, body: TagIn) -> HttpResponse:
-    def run() -> tuple[int, Any]:
+    def run() -> _Answer:
         from leaven.people.services import tag_create as people_tag_create
 
         tag = people_tag_create(
             actor=_actor(request), owner_unit=_key(request).unit, name=_clean(body.name)
         )
-        return 200, payloads.tags_json(_base(request), [tag])[0]
+        return _Answer("tag", tag.pk, lambda: payloads.tags_json(_base(request), [tag])[0])
 
     return _idempotent(request, run)
 
@@ -609,10 +667,12 @@ def tagging_create(
     if not person_id:
         raise HttpError(400, "Give the person as _links.osdi:person.href")
 
-    def run() -> tuple[int, Any]:
+    def run() -> _Answer:
         person = selectors.person_get(actor=actor, identifier=person_id)
         tagging = services_osdi.tagging_create(actor=actor, tag=tag, person=person)
-        return 200, payloads.taggings_json(_base(request), [tagging])[0]
+        return _Answer(
+            "tagging", tagging.pk, lambda: payloads.taggings_json(_base(request), [tagging])[0]
+        )
 
     return _idempotent(request, run)
 
@@ -655,11 +715,15 @@ def events_list(request: HttpRequest, params: Query[Page]) -> HttpResponse:
 
 @api.post("/events", operation_id="event_create")
 def event_create(request: HttpRequest, body: EventIn) -> HttpResponse:
-    def run() -> tuple[int, Any]:
+    def run() -> _Answer:
         event = services_osdi.event_create(
             actor=_actor(request), unit=_key(request).unit, data=_dump(body)
         )
-        return 200, payloads.events_json(_base(request), [event], _site(request))[0]
+        return _Answer(
+            "event",
+            event.pk,
+            lambda: payloads.events_json(_base(request), [event], _site(request))[0],
+        )
 
     return _idempotent(request, run)
 
@@ -694,7 +758,7 @@ def attendance_create(
     event = selectors.event_get(actor=actor, identifier=event_id)
     data = _dump(body)
 
-    def run() -> tuple[int, Any]:
+    def run() -> _Answer:
         person = None
         linked = _linked_id(data.get("_links"), "osdi:person")
         if linked:
@@ -706,7 +770,9 @@ def attendance_create(
             person_data=data.get("person"),
             add_tags=data.get("add_tags"),
         )
-        return 200, payloads.attendances_json(_base(request), [rsvp])[0]
+        return _Answer(
+            "attendance", rsvp.pk, lambda: payloads.attendances_json(_base(request), [rsvp])[0]
+        )
 
     return _idempotent(request, run)
 

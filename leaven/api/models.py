@@ -65,8 +65,15 @@ class ApiIdentifier(models.Model):
 
 class IdempotentRequest(models.Model):
     """A POST that carried an Idempotency-Key: claimed (in progress) before it runs, then
-    its first response, replayed on repeats of the same request. Bound to the method, the
-    path and a hash of the body, so the key cannot replay an answer to another request."""
+    what it answered, replayed on repeats of the same request. Bound to the method, the
+    path and a hash of the query string and the body, so the key cannot replay an answer to
+    another request.
+
+    The answer is kept as a reference (the kind and id of the record it showed), never as
+    its contents: a repeat reads that record again through the key's scoped selectors and
+    renders it as it is now. So a repeat shows nothing the key could not read with a fresh
+    request now (a record it may no longer see, or one since deleted, is a 404), and
+    deleting or erasing a person, or a contact detail, leaves no copy here."""
 
     class State(models.TextChoices):
         RUNNING = "running", _("In progress")
@@ -79,7 +86,8 @@ class IdempotentRequest(models.Model):
     body_hash = models.CharField(max_length=64, default="")
     state = models.CharField(max_length=10, choices=State.choices, default=State.DONE)
     status = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.JSONField(null=True, blank=True)
+    object_type = models.CharField(max_length=20, blank=True, default="")
+    object_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -227,6 +227,43 @@ def attendance_get(*, actor: Any, event: Event, identifier: str) -> RSVP:
     return rsvp
 
 
+# The record a replayed answer shows ------------------------------------------------------
+
+
+ANSWERED_KINDS = ("person", "tag", "tagging", "event", "attendance")
+
+
+def answered_record(
+    *, actor: Any, kind: str, pk: int | None
+) -> Person | Tag | Tagging | Event | RSVP:
+    """The record a stored answer points at (`kind` and `pk`), read now through the same
+    scoped reads as a fresh request: 404 when it is gone or the key may no longer see it."""
+    if pk is None or kind not in ANSWERED_KINDS:
+        raise Http404
+    if kind == "person":
+        return people_selectors.person_get_for_actor(actor=actor, pk=pk)
+    if kind == "tag":
+        return people_selectors.tag_get_for_actor(actor=actor, pk=pk)
+    if kind == "event":
+        return event_selectors.event_get_for_actor(actor=actor, pk=pk)
+    found: Tagging | RSVP | None
+    if kind == "tagging":
+        tag_id = Tagging.objects.filter(pk=pk).values_list("tag_id", flat=True).first()
+        if tag_id is None:
+            raise Http404
+        tag = people_selectors.tag_get_for_actor(actor=actor, pk=tag_id)
+        found = taggings_for_tag(actor=actor, tag=tag).filter(pk=pk).first()
+    else:
+        event_id = RSVP.objects.filter(pk=pk).values_list("event_id", flat=True).first()
+        if event_id is None:
+            raise Http404
+        event = event_selectors.event_get_for_actor(actor=actor, pk=event_id)
+        found = attendances_for_event(actor=actor, event=event).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 # Messages, donations, lists and items ---------------------------------------------------
 
 

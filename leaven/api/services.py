@@ -176,16 +176,22 @@ class IdempotencyClaim:
     record: IdempotentRequest | None = None
 
 
-def request_fingerprint(body: bytes) -> str:
-    """A hash of a request body: of its JSON with sorted keys when it is JSON (so the same
-    object sent again matches whatever its spacing), else of its bytes."""
+def request_fingerprint(body: bytes, query: str = "") -> str:
+    """A hash of a request's body and query string. The body counts by its JSON with
+    sorted keys when it is JSON (so the same object sent again matches whatever its
+    spacing), else by its bytes; the query string by its parameters in sorted order (so
+    `?a=1&b=2` is `?b=2&a=1`). Without a query string this is the hash of the body alone."""
     try:
         canonical = json.dumps(
             json.loads(body or b"null"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode()
     except (ValueError, UnicodeDecodeError):
         canonical = body
-    return hashlib.sha256(canonical).hexdigest()
+    digest = hashlib.sha256(canonical).hexdigest()
+    pairs = sorted(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if not pairs:
+        return digest
+    return hashlib.sha256(f"{urllib.parse.urlencode(pairs)}\n{digest}".encode()).hexdigest()
 
 
 def idempotent_claim(
@@ -241,16 +247,32 @@ def idempotent_claim(
     return IdempotencyClaim("running")
 
 
-def idempotent_complete(*, record: IdempotentRequest, status: int, body: Any) -> None:
-    """Keep the answer of a claimed request, to replay on repeats."""
-    IdempotentRequest.objects.filter(pk=record.pk).update(
-        state=IdempotentRequest.State.DONE, status=status, body=body
+def idempotent_complete(
+    *, record: IdempotentRequest, status: int, object_type: str, object_id: int
+) -> bool:
+    """Keep what a claimed request answered, to replay on repeats: the kind and id of the
+    record, not its contents (a replay renders it afresh for the key). Call it inside the
+    transaction of the request's writes, so that the writes and the finished claim commit
+    together or not at all. False when the claim is no longer this request's (a repeat took
+    it over as stale): the caller must then roll its writes back."""
+    return bool(
+        IdempotentRequest.objects.filter(
+            pk=record.pk, state=IdempotentRequest.State.RUNNING, created_at=record.created_at
+        ).update(
+            state=IdempotentRequest.State.DONE,
+            status=status,
+            object_type=object_type[:20],
+            object_id=object_id,
+        )
     )
 
 
 def idempotent_release(*, record: IdempotentRequest) -> None:
-    """Give up a claim whose request failed, so that a retry can run."""
-    IdempotentRequest.objects.filter(pk=record.pk, state=IdempotentRequest.State.RUNNING).delete()
+    """Give up a claim whose request failed, so that a retry can run (unless a repeat has
+    taken the claim over since: it is then that request's)."""
+    IdempotentRequest.objects.filter(
+        pk=record.pk, state=IdempotentRequest.State.RUNNING, created_at=record.created_at
+    ).delete()
 
 
 # The daily cap on people read ----------------------------------------------------------

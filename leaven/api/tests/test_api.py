@@ -261,7 +261,7 @@ def test_idempotency_key_on_another_body_or_path_is_422_and_runs_nothing(api):
     assert again.status_code == 200 and again.json() == first.json()
 
 
-def test_a_repeat_while_the_first_is_still_running_gets_409(api, api_key):
+def test_a_repeat_while_the_first_is_still_running_gets_409(api, api_key, make_person):
     """A claim still in progress (the first request has not finished) makes a repeat answer
     409 with a clear message, and nothing runs; once it is done, the repeat replays."""
     from leaven.api import services
@@ -280,9 +280,13 @@ def test_a_repeat_while_the_first_is_still_running_gets_409(api, api_key):
     assert response.status_code == 409
     assert "still being processed" in response.json()["error"]
     assert not Person.objects.exists()
-    services.idempotent_complete(record=claim.record, status=201, body={"stored": True})
+    person = make_person(given_name="Stored")
+    assert services.idempotent_complete(
+        record=claim.record, status=201, object_type="person", object_id=person.pk
+    )
     replay = api.post("/api/v2/people", SIGNUP, headers=headers)
-    assert replay.status_code == 201 and replay.json() == {"stored": True}
+    assert replay.status_code == 201 and replay.json()["given_name"] == "Stored"
+    assert Person.objects.count() == 1
 
 
 def test_a_claim_left_behind_by_a_dead_request_is_taken_over(api, api_key):
@@ -349,6 +353,251 @@ def test_stored_answers_expire_after_a_day(api, api_key):
     response = api.post("/api/v2/people", changed, headers=headers)
     assert response.status_code == 200 and response.json()["given_name"] == "Luis"
     assert not IdempotentRequest.objects.filter(pk=old.pk).exists()
+
+
+def test_a_replay_shows_the_record_as_the_key_may_read_it_now(api, other_api, api_key, tree):
+    """A repeat renders the answered record afresh: a contact removed since is not in it,
+    and once the key may no longer see the person (its unit changed) the repeat is a 404,
+    as a fresh read would be, and runs nothing. Another key with the same Idempotency-Key
+    runs its own request and never sees the first answer."""
+    from leaven.api import services
+    from leaven.api.models import ApiKey
+    from leaven.core.crypto import blind_index
+    from leaven.people.models import Person
+    from leaven.people.services import contact_remove
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "fresh-1"}
+    body = {
+        "person": {
+            "given_name": "Ana",
+            "email_addresses": [{"address": "ana@example.org"}, {"address": "ana2@example.org"}],
+        }
+    }
+    first = api.post("/api/v2/people", body, headers=headers)
+    assert first.status_code == 200 and "ana2@example.org" in first.content.decode()
+    person = Person.objects.get()
+    contact_remove(
+        actor=services.key_actor(api_key[0]),
+        contact=person.emails.get(address_index=blind_index("ana2@example.org")),
+    )
+    replay = api.post("/api/v2/people", body, headers=headers)
+    assert replay.status_code == 200 and an_id(replay.json()) == an_id(first.json())
+    assert [e["address"] for e in replay.json()["email_addresses"]] == ["ana@example.org"]
+    theirs = other_api.post("/api/v2/people", body, headers=headers)
+    assert theirs.status_code == 200 and an_id(theirs.json()) != an_id(first.json())
+    ApiKey.objects.filter(pk=api_key[0].pk).update(unit=tree.committee_b)
+    gone = api.post("/api/v2/people", body, headers=headers)
+    assert gone.status_code == 404 and gone.json() == {"error": "Not found"}
+    assert "Ana" not in gone.content.decode()
+    assert Person.objects.count() == 2
+
+
+def test_a_replay_of_each_kind_of_write_is_404_once_out_of_the_keys_reach(api, api_key, tree):
+    """Tags, taggings, events and attendances replay as they are now while the key may see
+    them, and as a 404 once it may not; nothing runs again."""
+    from leaven.api.models import ApiKey
+    from leaven.events.models import RSVP, Event
+    from leaven.people.models import Person, Tag, Tagging
+
+    person = api.post("/api/v2/people", SIGNUP).json()
+    person_link = {"_links": {"osdi:person": {"href": person["_links"]["self"]["href"]}}}
+    tag = api.post("/api/v2/tags", {"name": "vecinos"}).json()
+    event = api.post(
+        "/api/v2/events", {"title": "Asamblea", "start_date": "2030-05-01T23:00:00Z"}
+    ).json()
+    requests = [
+        ("/api/v2/tags", {"name": "barrio"}),
+        (f"/api/v2/tags/{an_id(tag)}/taggings", person_link),
+        ("/api/v2/events", {"title": "Marcha", "start_date": "2030-06-01T23:00:00Z"}),
+        (f"/api/v2/events/{an_id(event)}/attendances", person_link),
+    ]
+    firsts = []
+    for number, (path, body) in enumerate(requests):
+        response = api.post(path, body, headers={"HTTP_IDEMPOTENCY_KEY": f"fresh-2-{number}"})
+        assert response.status_code == 200, response.content
+        firsts.append(response.json())
+    counts = [Tag.objects.count(), Tagging.objects.count(), Event.objects.count()]
+    for number, (path, body) in enumerate(requests):
+        replay = api.post(path, body, headers={"HTTP_IDEMPOTENCY_KEY": f"fresh-2-{number}"})
+        assert replay.status_code == 200 and replay.json() == firsts[number]
+    ApiKey.objects.filter(pk=api_key[0].pk).update(unit=tree.committee_b)
+    for number, (path, body) in enumerate(requests):
+        replay = api.post(path, body, headers={"HTTP_IDEMPOTENCY_KEY": f"fresh-2-{number}"})
+        assert replay.status_code == 404, (path, replay.content)
+    assert [Tag.objects.count(), Tagging.objects.count(), Event.objects.count()] == counts
+    assert RSVP.objects.count() == 1 and Person.objects.count() == 1
+
+
+def test_deleting_a_person_leaves_no_copy_in_stored_answers(api):
+    """What a POST answered is kept as a reference, never as the person's data: no stored
+    answer holds their name or contact details, and once the person is deleted a repeat is
+    a 404 that brings nothing back and does not create them again."""
+    from leaven.api.models import IdempotentRequest
+    from leaven.people.models import Person
+
+    headers = {"HTTP_IDEMPOTENCY_KEY": "fresh-3"}
+    assert api.post("/api/v2/people", SIGNUP, headers=headers).status_code == 200
+    stored = json.dumps(list(IdempotentRequest.objects.values()), default=str)
+    for value in ("Ana", "Pérez", "ana@example.org"):
+        assert value not in stored and value.encode("unicode_escape").decode() not in stored
+    Person.objects.get().delete()
+    again = api.post("/api/v2/people", SIGNUP, headers=headers)
+    assert again.status_code == 404 and "Ana" not in again.content.decode()
+    assert not Person.objects.exists()
+
+
+def test_idempotency_key_binds_the_query_string(api):
+    """The query string is part of the request: the same key and body without it, or with
+    another, is refused with 422 and runs nothing; the same parameters in another order are
+    the same request; a long query string is bound whole."""
+    from leaven.api.models import IdempotentRequest
+    from leaven.people.models import Person
+
+    def post(query: str, key: str, body: dict[str, Any] = SIGNUP) -> Any:
+        return api.client.post(
+            "/api/v2/people" + query,
+            body,
+            content_type="application/json",
+            HTTP_OSDI_API_TOKEN=api.token,
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    first = post("?background_processing=true&x=1", "query-1")
+    assert first.status_code == 200
+    assert post("", "query-1").status_code == 422
+    assert post("?background_processing=false&x=1", "query-1").status_code == 422
+    same = post("?x=1&background_processing=true", "query-1")
+    assert same.status_code == 200 and same.json() == first.json()
+    long_query = "?background_processing=true&note=" + "a" * 400
+    other = {"person": {"given_name": "Luis", "email_addresses": [{"address": "l@example.org"}]}}
+    assert post(long_query, "query-2", other).status_code == 200
+    assert post(long_query + "b", "query-2", other).status_code == 422
+    assert post(long_query, "query-2", other).json()["given_name"] == "Luis"
+    assert Person.objects.count() == 2
+    assert all(len(row.path) <= 255 for row in IdempotentRequest.objects.all())
+
+
+def test_writes_and_the_stored_answer_commit_together(
+    api, api_key, monkeypatch, django_capture_on_commit_callbacks
+):
+    """When keeping the answer fails after the request's writes, the writes roll back with
+    it (nothing created, no webhook queued) and the claim is given back; a retry, even one
+    long after, runs once and creates exactly one record."""
+    import datetime as dt
+
+    from leaven.api import services
+    from leaven.api.models import IdempotentRequest
+    from leaven.api.services import webhook_create
+    from leaven.core.models import AuditEvent
+    from leaven.events.models import Event
+    from leaven.people.models import Person
+
+    webhook_create(
+        actor=None,
+        unit=api_key[0].unit,
+        url="https://hooks.example.org/leaven",
+        topics=["person.created"],
+        as_operator=True,
+    )
+    real = services.idempotent_complete
+
+    def broken(**kwargs: Any) -> bool:
+        real(**kwargs)
+        raise RuntimeError("the database went away while keeping the answer")
+
+    monkeypatch.setattr(services, "idempotent_complete", broken)
+    event = {"title": "Asamblea", "start_date": "2030-05-01T23:00:00Z"}
+    with django_capture_on_commit_callbacks() as queued:
+        for path, body, key_name in (
+            ("/api/v2/events", event, "commit-1"),
+            ("/api/v2/people", SIGNUP, "commit-2"),
+        ):
+            with pytest.raises(RuntimeError):
+                api.post(path, body, headers={"HTTP_IDEMPOTENCY_KEY": key_name})
+    assert not queued
+    assert not Event.objects.exists() and not Person.objects.exists()
+    assert not AuditEvent.objects.filter(verb__in=["event.created", "person.created"]).exists()
+    assert not IdempotentRequest.objects.exists()
+    monkeypatch.setattr(services, "idempotent_complete", real)
+    # A claim left in progress would be taken over after IDEMPOTENCY_STALE: act as if that
+    # much time had passed before the retries.
+    IdempotentRequest.objects.update(
+        created_at=dt.datetime.now(dt.UTC) - services.IDEMPOTENCY_STALE - dt.timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks() as queued:
+        retried = api.post("/api/v2/events", event, headers={"HTTP_IDEMPOTENCY_KEY": "commit-1"})
+        signed = api.post("/api/v2/people", SIGNUP, headers={"HTTP_IDEMPOTENCY_KEY": "commit-2"})
+    assert retried.status_code == 200 and signed.status_code == 200
+    assert len(queued) == 1  # the person.created webhook, once
+    for _repeat in range(2):
+        assert (
+            api.post("/api/v2/events", event, headers={"HTTP_IDEMPOTENCY_KEY": "commit-1"}).json()
+            == retried.json()
+        )
+    assert Event.objects.count() == 1 and Person.objects.count() == 1
+
+
+def test_a_request_whose_claim_was_taken_over_rolls_back(api, monkeypatch):
+    """A request that outlives its claim (a repeat took it over as stale while it ran)
+    rolls its writes back and answers 409, and leaves the other request's claim alone:
+    the record is made once, by the request holding the claim."""
+    import datetime as dt
+
+    from leaven.api import services_osdi
+    from leaven.api.models import IdempotentRequest
+    from leaven.events.models import Event
+
+    real = services_osdi.event_create
+
+    def slow(**kwargs: Any) -> Any:
+        created = real(**kwargs)
+        # Meanwhile a repeat takes the claim over: it is stamped with that repeat's time.
+        IdempotentRequest.objects.update(
+            created_at=IdempotentRequest.objects.get().created_at + dt.timedelta(minutes=11)
+        )
+        return created
+
+    monkeypatch.setattr(services_osdi, "event_create", slow)
+    event = {"title": "Asamblea", "start_date": "2030-05-01T23:00:00Z"}
+    response = api.post("/api/v2/events", event, headers={"HTTP_IDEMPOTENCY_KEY": "lost-1"})
+    assert response.status_code == 409 and "still being processed" in response.json()["error"]
+    assert not Event.objects.exists()
+    claim = IdempotentRequest.objects.get()
+    assert claim.state == IdempotentRequest.State.RUNNING
+
+
+def test_a_signup_refused_by_the_daily_cap_is_kept_and_replayed_later(
+    api, make_person, settings, monkeypatch
+):
+    """A signup with an Idempotency-Key that matched a known person past the daily cap is
+    recorded and answered 429 without the record; a repeat is a read too (429 while the cap
+    holds), then answers with the record once the key may read people again, and never
+    runs the signup again."""
+    from leaven.api import services_osdi
+    from leaven.core.models import AuditEvent
+    from leaven.people.services import EmailInput
+
+    settings.LEAVEN_API_DAILY_PEOPLE_READS = 1
+    make_person(given_name="Rosa", emails=[EmailInput(address="rosa@example.org")])
+    assert api.get("/api/v2/people").status_code == 200  # the day's one read
+    real = services_osdi.person_signup
+    calls = {"n": 0}
+
+    def counted(**kwargs: Any) -> Any:
+        calls["n"] += 1
+        return real(**kwargs)
+
+    monkeypatch.setattr(services_osdi, "person_signup", counted)
+    body = {"person": {"email_addresses": [{"address": "rosa@example.org"}]}, "add_tags": ["bus"]}
+    headers = {"HTTP_IDEMPOTENCY_KEY": "capped-1"}
+    refused = api.post("/api/v2/people", body, headers)
+    assert refused.status_code == 429 and "Rosa" not in refused.content.decode()
+    assert AuditEvent.objects.filter(verb="person.tagged").count() == 1
+    assert api.post("/api/v2/people", body, headers).status_code == 429
+    settings.LEAVEN_API_DAILY_PEOPLE_READS = 10
+    later = api.post("/api/v2/people", body, headers)
+    assert later.status_code == 200 and later.json()["given_name"] == "Rosa"
+    assert calls["n"] == 1
 
 
 def test_two_requests_with_one_key_at_once_run_once(live_server, api_key, monkeypatch):
