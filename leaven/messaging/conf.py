@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "LEAVEN_OUTBOX_URGENT_KEEP_DAYS": 7,
     "LEAVEN_OUTBOX_KEEP_DAYS": 30,
     "LEAVEN_CONVERSATION_KEEP_DAYS": 365,
+    # Days a received text waiting for an answer or a review keeps its words and number, at
+    # most LEAVEN_CONVERSATION_KEEP_DAYS (see services_retention).
+    "LEAVEN_UNANSWERED_KEEP_DAYS": 90,
     "LEAVEN_QUIET_START_HOUR": 20,
     "LEAVEN_QUIET_END_HOUR": 9,
 }

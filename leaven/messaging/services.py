@@ -1614,7 +1614,9 @@ def sms_resubscribe_from_sender(*, number_index: str) -> int:
 
 @transaction.atomic
 def inbound_review_resolve(*, actor: Any, message: InboundMessage, opt_out: bool) -> InboundMessage:
-    """A person decides what a text with an opt-out word inside a sentence meant."""
+    """A person decides what a text with an opt-out word inside a sentence meant. A text past
+    its retention period can still be decided on: its number is gone, so an opt-out then
+    stops texts by the number's blind index and sends no confirmation."""
     if message.owner_unit is None or not access.can(
         actor, permissions.MESSAGING_SEND, message.owner_unit
     ):
@@ -1626,13 +1628,14 @@ def inbound_review_resolve(*, actor: Any, message: InboundMessage, opt_out: bool
         detail["cancelled"] = sms_suppress(
             number_index=message.from_index, language=message.language
         )
-        _sms_reply(
-            number=message.from_number,
-            language=message.language,
-            text=_opt_out_text(message.language),
-            key=f"optout:{message.pk}",
-            unit=message.owner_unit,
-        )
+        if message.from_number:
+            _sms_reply(
+                number=message.from_number,
+                language=message.language,
+                text=_opt_out_text(message.language),
+                key=f"optout:{message.pk}",
+                unit=message.owner_unit,
+            )
     message.review = InboundMessage.Review.OPTED_OUT if opt_out else InboundMessage.Review.KEPT
     message.handled_at, message.handled_by = timezone.now(), actor
     message.save(update_fields=["review", "handled_at", "handled_by"])

@@ -5,13 +5,20 @@ it is useful, then cleared by a daily job.
   are cleared LEAVEN_OUTBOX_URGENT_KEEP_DAYS (7) after they were queued.
 - Broadcasts, notices, tests and opt-out or help replies: LEAVEN_OUTBOX_KEEP_DAYS (30).
 - One-to-one conversations, both ways (texts an organizer sent and texts received, with the
-  number they came from): LEAVEN_CONVERSATION_KEEP_DAYS (365). A received text still
-  waiting for an answer or a review keeps its words until a person has dealt with it.
+  number they came from): LEAVEN_CONVERSATION_KEEP_DAYS (365).
+- A received text still waiting for an answer or a review: LEAVEN_UNANSWERED_KEEP_DAYS (90),
+  never more than the conversation period. The long conversation period lets an organizer
+  read back an exchange; a text nobody has answered or reviewed in three months is not part
+  of one, and keeping it longer only keeps a person's number and words that no one acts on.
+  Ninety days still spans a committee's quiet season. Once cleared it can no longer be
+  answered; a text waiting for review stays in the review queue, shown as removed.
 
-Only finished messages are cleared (sent, failed, suppressed, withdrawn): nothing waiting to
-go loses its text. Messages another app holds (the alerts about an incident under a legal
-hold) are kept as long as the hold lasts: an app registers a function with
-`retention_hold_register` that names the idempotency-key prefixes it holds.
+Only finished outgoing messages are cleared (sent, failed, suppressed, withdrawn): nothing
+waiting to go loses its text. Messages another app holds are kept as long as the hold lasts:
+an app registers a function with `retention_hold_register` that names the idempotency-key
+prefixes of the outgoing messages it holds (the alerts about an incident under a legal
+hold), and one with `inbound_hold_register` that gives a condition on the received texts it
+holds (the answers to those alerts).
 
 The rows themselves stay, with their state, dates, kind and unit, so a
 broadcast's delivery counts and a person's history of contact keep adding up; the blind
@@ -49,15 +56,20 @@ class PurgeResult:
     outgoing: int
     conversations: int
     incoming: int
+    # Received texts cleared while still waiting for an answer or a review.
+    unanswered: int = 0
 
     @property
     def total(self) -> int:
-        return self.urgent + self.outgoing + self.conversations + self.incoming
+        return self.urgent + self.outgoing + self.conversations + self.incoming + self.unanswered
 
 
 # Functions that name the idempotency-key prefixes of messages to keep for now.
 RetentionHold = Callable[[], list[str]]
 _HOLDS: list[RetentionHold] = []
+# Functions that give a condition on InboundMessage: the received texts to keep for now.
+InboundHold = Callable[[], Q]
+_INBOUND_HOLDS: list[InboundHold] = []
 CHUNK = 2000
 
 
@@ -66,12 +78,25 @@ def retention_hold_register(hold: RetentionHold) -> None:
         _HOLDS.append(hold)
 
 
+def inbound_hold_register(hold: InboundHold) -> None:
+    if hold not in _INBOUND_HOLDS:
+        _INBOUND_HOLDS.append(hold)
+
+
 def _held() -> Q:
     """Rows some app holds: their key starts with a prefix it names."""
     held = Q(pk__in=[])
     for hold in _HOLDS:
         for prefix in hold():
             held |= Q(idempotency_key__startswith=prefix)
+    return held
+
+
+def _inbound_held() -> Q:
+    """Received texts some app holds."""
+    held = Q(pk__in=[])
+    for hold in _INBOUND_HOLDS:
+        held |= hold()
     return held
 
 
@@ -91,12 +116,14 @@ def _clear(rows: Any) -> int:
 
 
 def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
-    """Clear the texts and addresses of finished messages past their retention (see the
-    module's docstring); one audit event with the counts when anything was cleared."""
+    """Clear the texts and addresses of finished messages, and the words and numbers of
+    received texts, past their retention (see the module's docstring); one audit event with
+    the counts when anything was cleared."""
     now = now or timezone.now()
     urgent_days = int(conf.get("LEAVEN_OUTBOX_URGENT_KEEP_DAYS"))
     keep_days = int(conf.get("LEAVEN_OUTBOX_KEEP_DAYS"))
     conversation_days = int(conf.get("LEAVEN_CONVERSATION_KEEP_DAYS"))
+    waiting_days = min(int(conf.get("LEAVEN_UNANSWERED_KEEP_DAYS")), conversation_days)
     # A row already cleared has an empty body; skipping it keeps the job cheap to repeat.
     finished = OutboxMessage.objects.filter(state__in=FINISHED).exclude(body="").exclude(_held())
     urgent = _clear(
@@ -112,17 +139,27 @@ def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
             urgent=False, kind=OutboxMessage.Kind.DIRECT, created_at__lt=conversation_cutoff
         )
     )
-    # A text waiting for a person (unanswered, or in review) keeps its words until then.
+    # A text waiting for a person (unanswered, or in review) has a shorter bound of its own.
+    waiting = Q(review=InboundMessage.Review.OPEN) | Q(
+        kind=InboundMessage.Kind.REPLY, handled_at__isnull=True
+    )
+    received = InboundMessage.objects.exclude(body="").exclude(_inbound_held())
     incoming = _clear_in_chunks(
-        InboundMessage.objects.filter(received_at__lt=conversation_cutoff)
-        .exclude(body="")
-        .exclude(Q(review=InboundMessage.Review.OPEN))
-        .exclude(Q(kind=InboundMessage.Kind.REPLY, handled_at__isnull=True)),
+        received.filter(received_at__lt=conversation_cutoff).exclude(waiting),
+        body="",
+        from_number="",
+    )
+    unanswered = _clear_in_chunks(
+        received.filter(waiting, received_at__lt=now - dt.timedelta(days=waiting_days)),
         body="",
         from_number="",
     )
     result = PurgeResult(
-        urgent=urgent, outgoing=outgoing, conversations=conversations, incoming=incoming
+        urgent=urgent,
+        outgoing=outgoing,
+        conversations=conversations,
+        incoming=incoming,
+        unanswered=unanswered,
     )
     if result.total:
         audit_record(
@@ -134,6 +171,7 @@ def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
                 "outgoing": outgoing,
                 "conversations": conversations,
                 "incoming": incoming,
+                "unanswered": unanswered,
             },
         )
     return result

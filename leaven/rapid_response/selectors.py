@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from leaven.core import access, permissions
@@ -280,3 +280,19 @@ def held_message_prefixes() -> list[str]:
     keeps their texts for as long as the hold lasts."""
     held = Incident.objects.filter(legal_hold=True).values_list("pk", flat=True)
     return [f"rapid:{pk}:" for pk in held]
+
+
+def held_answer_texts() -> Q:
+    """The received texts that may answer an alert about an incident under a legal hold
+    (from the alerted responder, while the alert could be answered): messaging keeps them
+    for as long as the hold lasts."""
+    from leaven.rapid_response.services import LINK_LIFETIME
+
+    alerts = Alert.objects.filter(
+        incident__legal_hold=True,
+        kind=Alert.Kind.RESPOND,
+        responder__person_id=OuterRef("person_id"),
+        created_at__lte=OuterRef("received_at"),
+        created_at__gte=OuterRef("received_at") - LINK_LIFETIME,
+    )
+    return Q(Exists(alerts))

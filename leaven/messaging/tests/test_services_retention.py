@@ -1,6 +1,7 @@
 """Retention of message texts: the daily purge clears the words and addresses of finished
-messages past their time, keeps the rows (and so the counts), leaves waiting messages and
-unanswered texts alone, and is safe to run twice."""
+messages past their time, keeps the rows (and so the counts), leaves waiting messages alone,
+clears texts nobody answered after a shorter bound of their own, respects legal holds, and
+is safe to run twice."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from leaven.core.models import AuditEvent
 from leaven.messaging import services
-from leaven.messaging.models import InboundMessage, OutboxMessage
+from leaven.messaging.models import InboundMessage, OutboxMessage, SmsSuppression
 from leaven.messaging.services_retention import messages_purge
 from leaven.messaging.tasks import messages_purge as messages_purge_task
 
@@ -68,8 +69,9 @@ def test_waiting_messages_keep_their_text(add_person):
 
 
 def test_received_texts_are_cleared_once_dealt_with(add_person, organizer):
-    """Received texts past a year lose their words and number, unless they still wait for
-    an answer or a review; an old text can then no longer be answered from."""
+    """Received texts dealt with lose their words and number after a year; texts still
+    waiting for an answer or a review within their own bound keep theirs; an old text can
+    then no longer be answered from."""
     add_person(phone="+13125550103")
     answered = services.inbound_receive(
         message_sid="SM1", from_number="+13125550103", body="Gracias"
@@ -82,7 +84,12 @@ def test_received_texts_are_cleared_once_dealt_with(add_person, organizer):
         message_sid="SM3", from_number="+13125550103", body="we have to STOP this bill"
     ).message
     assert review.review == InboundMessage.Review.OPEN
-    InboundMessage.objects.update(received_at=timezone.now() - timedelta(days=400))
+    InboundMessage.objects.filter(pk=answered.pk).update(
+        received_at=timezone.now() - timedelta(days=400)
+    )
+    InboundMessage.objects.exclude(pk=answered.pk).update(
+        received_at=timezone.now() - timedelta(days=60)
+    )
 
     assert messages_purge().incoming == 1
 
@@ -94,6 +101,146 @@ def test_received_texts_are_cleared_once_dealt_with(add_person, organizer):
         services.inbound_reply(actor=organizer, message=answered, body="Hola otra vez")
 
 
+def _received(sid, number, body, *, age_days):
+    message = services.inbound_receive(message_sid=sid, from_number=number, body=body).message
+    InboundMessage.objects.filter(pk=message.pk).update(
+        received_at=timezone.now() - timedelta(days=age_days)
+    )
+    return message
+
+
+def _kept(message) -> bool:
+    message.refresh_from_db()
+    return bool(message.body and message.from_number)
+
+
+def test_texts_nobody_dealt_with_are_cleared_after_their_own_bound(add_person, organizer):
+    """A text waiting for an answer or a review past LEAVEN_UNANSWERED_KEEP_DAYS (90) loses
+    its words and number like a handled one, and stays waiting; a younger one keeps them,
+    and so does a text answered within the year."""
+    add_person(phone="+13125550111")
+    unanswered = _received("SM11", "+13125550111", "¿Hay junta?", age_days=91)
+    unreviewed = _received("SM12", "+13125550111", "we have to STOP this bill", age_days=91)
+    recent = _received("SM13", "+13125550111", "¿A qué hora?", age_days=89)
+    answered = _received("SM14", "+13125550111", "Gracias", age_days=200)
+    services.inbound_reply(actor=organizer, message=answered, body="De nada")
+
+    result = messages_purge()
+
+    assert (result.unanswered, result.incoming) == (2, 0)
+    assert not _kept(unanswered) and not _kept(unreviewed)
+    assert _kept(recent) and _kept(answered)
+    assert unanswered.from_index and unanswered.handled_at is None
+    assert unreviewed.review == InboundMessage.Review.OPEN
+    assert messages_purge().total == 0
+
+
+def test_the_waiting_bound_follows_the_settings_and_never_exceeds_conversations(
+    add_person, settings
+):
+    """The bound is read at each run, and a text waiting for a person is never kept longer
+    than a conversation."""
+    add_person(phone="+13125550112")
+    settings.LEAVEN_UNANSWERED_KEEP_DAYS = 10
+    older = _received("SM21", "+13125550112", "Hola", age_days=11)
+    younger = _received("SM22", "+13125550112", "Hola otra vez", age_days=9)
+    assert messages_purge().unanswered == 1
+    assert not _kept(older) and _kept(younger)
+    settings.LEAVEN_UNANSWERED_KEEP_DAYS = 500
+    settings.LEAVEN_CONVERSATION_KEEP_DAYS = 5
+    assert messages_purge().unanswered == 1
+    assert not _kept(younger)
+
+
+def test_an_answer_to_an_alert_under_legal_hold_is_kept(add_person, tree):
+    """A responder's texted answer to an alert about an incident under a legal hold keeps its
+    words and number past the bound while the hold lasts; another text of theirs, sent
+    outside the alert's answer window, is cleared; the answer goes once the hold is lifted."""
+    from leaven.rapid_response.models import Alert, Incident, Responder
+
+    incident = Incident.objects.create(
+        owner_unit=tree.committee_a, type="checkpoint", seen_at=timezone.now(), legal_hold=True
+    )
+    person = add_person(phone="+13125550113", urgent=True)
+    responder = Responder.objects.create(
+        person=person, owner_unit=tree.committee_a, cell="x", lat=0, lon=0
+    )
+    alert = Alert.objects.create(incident=incident, responder=responder)
+    answer = services.inbound_receive(
+        message_sid="SM31", from_number="+13125550113", body="1"
+    ).message
+    alert.refresh_from_db()
+    assert alert.ack == Alert.Ack.GOING
+    then = timezone.now() - timedelta(days=100)
+    Alert.objects.filter(pk=alert.pk).update(created_at=then)
+    InboundMessage.objects.filter(pk=answer.pk).update(received_at=then + timedelta(minutes=5))
+    other = _received("SM32", "+13125550113", "¿Y mañana?", age_days=98)
+
+    assert messages_purge().unanswered == 1
+    assert _kept(answer) and not _kept(other)
+
+    Incident.objects.filter(pk=incident.pk).update(legal_hold=False)
+    assert messages_purge().unanswered == 1
+    assert not _kept(answer)
+
+
+def test_a_cleared_text_can_still_be_reviewed(add_person, organizer):
+    """Treating a cleared text as an opt-out stops texts to its number by the blind index
+    kept with it, and queues no confirmation to a number that is gone."""
+    person = add_person(phone="+13125550114")
+    review = _received("SM41", "+13125550114", "we have to STOP this bill", age_days=91)
+    messages_purge()
+    review.refresh_from_db()
+    assert review.from_number == ""
+
+    services.inbound_review_resolve(actor=organizer, message=review, opt_out=True)
+
+    assert SmsSuppression.objects.filter(number_index=review.from_index).exists()
+    assert person.phones.get().sms_status == "opted_out"
+    assert not OutboxMessage.objects.filter(idempotency_key=f"optout:{review.pk}").exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "removed", "badge", "not_answered", "no_reply"),
+    [
+        (
+            "en",
+            "Text removed: past its retention period.",
+            "removed without an answer",
+            ">not answered<",
+            "This text is past its retention period: answer a newer text from this person.",
+        ),
+        (
+            "es",
+            "Texto eliminado: superó su plazo de conservación.",
+            "eliminado sin respuesta",
+            ">sin respuesta<",
+            "Este mensaje ya superó su plazo de conservación",
+        ),
+    ],
+)
+def test_pages_show_a_text_cleared_while_waiting(
+    add_person, organizer, client_for, language, removed, badge, not_answered, no_reply
+):
+    """The inbox, the review queue and the conversation say a waiting text was removed, in
+    the reader's language: no empty snippet, no "not answered" badge inviting an answer
+    that can no longer go, no reply form."""
+    add_person(phone="+13125550115")
+    waiting = _received("SM51", "+13125550115", "¿Hay junta?", age_days=91)
+    _received("SM52", "+13125550115", "we have to STOP this bill", age_days=91)
+    assert messages_purge().unanswered == 2
+    client = client_for(organizer)
+    client.cookies["django_language"] = language
+
+    inbox = client.get("/messaging/inbox/").content.decode()
+    assert removed in inbox and badge in inbox
+    assert not_answered not in inbox
+    review = client.get("/messaging/review/").content.decode()
+    assert removed in review
+    detail = client.get(f"/messaging/inbox/{waiting.pk}/").content.decode()
+    assert removed in detail and no_reply in detail and 'name="body"' not in detail
+
+
 def test_purge_is_audited_once_and_safe_to_run_twice(add_person):
     """The task clears, writes one audit event with counts only, and a second run finds
     nothing more to do."""
@@ -103,7 +250,9 @@ def test_purge_is_audited_once_and_safe_to_run_twice(add_person):
     assert messages_purge_task.enqueue().return_value == 0
     events = AuditEvent.objects.filter(verb="messaging.purged")
     assert events.count() == 1
-    assert events.get().detail == {"urgent": 0, "outgoing": 1, "conversations": 0, "incoming": 0}
+    assert events.get().detail == {
+        "urgent": 0, "outgoing": 1, "conversations": 0, "incoming": 0, "unanswered": 0
+    }  # fmt: skip
 
 
 def test_retention_follows_the_settings(add_person, settings):
