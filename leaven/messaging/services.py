@@ -713,14 +713,20 @@ def release_expired(*, now: datetime | None = None) -> int:
     )
 
 
-# The order rows are claimed in: urgent texts first, then the other waiting messages, then
-# messages held for quiet hours; within each, oldest first. Each step is one ordered scan of
-# an index (see OutboxMessage.Meta), so a claim costs the same behind a backlog of any size.
+# The order rows are claimed in: urgent texts first, then messages held for quiet hours
+# that have come due, then the other waiting messages; within each, oldest first. A held
+# text was queued before quiet hours began and only waited for the clock, so it goes before
+# the waiting backlog: a reminder held overnight goes out in the first claims after quiet
+# hours end, however large a broadcast is waiting then. Held rows cannot starve the others:
+# only texts claimed during quiet hours become held, and each is claimed once when due (and
+# then sent, suppressed, retried as pending or held again until a later time). Each step is one
+# ordered scan of an index (see OutboxMessage.Meta), so a claim costs the same behind a
+# backlog of any size.
 CLAIM_STEPS: tuple[tuple[str, bool], ...] = (
     (OutboxMessage.State.PENDING, True),
-    (OutboxMessage.State.PENDING, False),
     (OutboxMessage.State.HELD, True),  # (urgent texts are never held; kept for completeness)
     (OutboxMessage.State.HELD, False),
+    (OutboxMessage.State.PENDING, False),
 )
 
 

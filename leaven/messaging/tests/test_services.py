@@ -719,6 +719,49 @@ def test_urgent_texts_are_claimed_before_a_waiting_broadcast(organizer, tree, ad
     assert len(services.outbox_claim(channel="sms", limit=10)) == 5
 
 
+def test_a_held_text_come_due_is_claimed_before_a_waiting_broadcast(organizer, tree, add_person):
+    """When quiet hours end behind a large broadcast, the text held overnight goes in the
+    next claim, after urgent alerts and before the broadcast; a held text whose time has not
+    come stays held."""
+    from django.utils import timezone
+
+    for i in range(6):
+        add_person(phone=f"31255503{i:02d}")
+    broadcast = _sms_broadcast(organizer, tree.committee_a)
+    assert services.broadcast_queue(actor=organizer, broadcast=broadcast) == 6
+    reminder = services.outbox_enqueue(
+        actor=None, person=add_person(phone="3125550397"), channel="sms", body="Reminder",
+        idempotency_key="r1", transactional=True,
+    )  # fmt: skip
+    later = services.outbox_enqueue(
+        actor=None, person=add_person(phone="3125550398"), channel="sms", body="Later",
+        idempotency_key="r2", transactional=True,
+    )  # fmt: skip
+    alert = services.outbox_enqueue(
+        actor=None, person=add_person(phone="3125550399", urgent=True), channel="sms",
+        body="Alert", urgent=True, idempotency_key="a",
+    )  # fmt: skip
+    now = timezone.now()
+    OutboxMessage.objects.filter(pk=reminder.pk).update(
+        state="held", next_attempt_at=now - timedelta(minutes=1)
+    )
+    OutboxMessage.objects.filter(pk=later.pk).update(
+        state="held", next_attempt_at=now + timedelta(hours=1)
+    )
+
+    assert services.outbox_claim(channel="sms", limit=2, now=now) == sorted([alert.pk, reminder.pk])
+    pending = set(broadcast.messages.values_list("pk", flat=True))
+    second = services.outbox_claim(channel="sms", limit=2, now=now)
+    third = services.outbox_claim(channel="sms", limit=10, now=now)
+    assert len(second) == 2 and set(second) | set(third) == pending
+    assert not set(second) & set(third)
+    assert services.outbox_claim(channel="sms", limit=10, now=now) == []
+    assert OutboxMessage.objects.get(pk=later.pk).state == "held"
+    assert services.outbox_claim(channel="sms", limit=10, now=now + timedelta(hours=2)) == [
+        later.pk
+    ]
+
+
 def test_claim_reads_the_index_in_order_and_never_sorts_the_backlog(db):
     """Each claim step is an ordered scan of the claim index: the database sorts nothing,
     so an urgent alert is claimed as fast behind 100,000 waiting texts as behind none."""
