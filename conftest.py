@@ -30,6 +30,23 @@ PASSWORD = "correct horse battery staple"  # noqa: S105
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the test database is a file of this run's own (WAL, with the busy timeout
+    of the settings), as in production, not SQLite's shared in-memory database. The live
+    server of the browser and API tests answers several requests at once, each in a thread
+    with a connection of its own (the walk page fetches its list while its service worker
+    registers, and every request saves the session); on the shared in-memory database a
+    connection that meets another's lock on a table fails at once with "database table is
+    locked", where on a file it waits its turn. LEAVEN_TEST_SQLITE, when set, names the file."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not test.get("NAME"):
+        test["NAME"] = str(tmp_path_factory.mktemp("db") / "leaven.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _english_after_each_test():
     """A request in Spanish leaves Spanish active in its thread; each test starts from the

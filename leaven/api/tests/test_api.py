@@ -603,26 +603,35 @@ def test_a_signup_refused_by_the_daily_cap_is_kept_and_replayed_later(
 def test_two_requests_with_one_key_at_once_run_once(live_server, api_key, monkeypatch):
     """Two POSTs with the same Idempotency-Key against a real server, the second arriving
     while the first is still inside its handler: the second gets 409 and runs nothing, the
-    first finishes, and a later repeat replays the first answer."""
+    first finishes, and a later repeat replays the first answer. The first is held once it
+    has claimed the key, before its writes begin: on SQLite a request that writes waits for
+    another's write transaction to end, so a first request held inside its transaction
+    would hold the second as well."""
     import threading
     import urllib.error
     import urllib.request
 
-    from leaven.api import services_osdi
+    from leaven.api import services, services_osdi
     from leaven.people.models import Person
 
-    real = services_osdi.person_signup
+    real_claim, real_signup = services.idempotent_claim, services_osdi.person_signup
     inside, release = threading.Event(), threading.Event()
-    calls = {"n": 0}
+    claims, calls = {"n": 0}, {"n": 0}
 
     def held(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
+        claim = real_claim(**kwargs)
+        claims["n"] += 1
+        if claims["n"] == 1:
             inside.set()
             release.wait(30)
-        return real(**kwargs)
+        return claim
 
-    monkeypatch.setattr(services_osdi, "person_signup", held)
+    def counted(**kwargs):
+        calls["n"] += 1
+        return real_signup(**kwargs)
+
+    monkeypatch.setattr(services, "idempotent_claim", held)
+    monkeypatch.setattr(services_osdi, "person_signup", counted)
 
     def post() -> tuple[int, dict[str, Any]]:
         request = urllib.request.Request(  # noqa: S310 - the test server
