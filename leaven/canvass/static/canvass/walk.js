@@ -304,6 +304,21 @@
       });
   }
 
+  // A first download that meets a weak signal or a busy server (no answer, or a 5xx or 429)
+  // is tried again twice, a little later each time, before the page says there is no list.
+  var RETRY_DELAYS = [1000, 3000];
+  function retryable(error) {
+    var status = Number(error && error.message);
+    return !status || status >= 500 || status === 429;
+  }
+  function downloadRetrying(attempt) {
+    return download().catch(function (error) {
+      if (attempt >= RETRY_DELAYS.length || !navigator.onLine || !retryable(error)) { throw error; }
+      return new Promise(function (resolve) { setTimeout(resolve, RETRY_DELAYS[attempt]); })
+        .then(function () { return downloadRetrying(attempt + 1); });
+    });
+  }
+
   var syncing = null;
   function sync() {
     if (syncing) { return syncing; }
@@ -401,7 +416,9 @@
       return loadStored();
     }).then(function (hasStored) {
       if (!navigator.onLine) { return hasStored ? "stored" : "none"; }
-      return download().catch(function () { return hasStored ? "stored" : "none"; });
+      // With a list already on the phone, it is shown at once if the download fails.
+      var fetched = hasStored ? download() : downloadRetrying(0);
+      return fetched.catch(function () { return hasStored ? "stored" : "none"; });
     }).then(function (how) {
       if (how === "ended") { statusEl.textContent = ""; return null; }
       if (!state.walk) { showMessage(labels.nolist); }

@@ -175,3 +175,45 @@ def test_sign_out_from_another_page_wipes_the_walk_list(
     for text in _personal_strings(assignment):
         assert text not in left
     assert "leaven-canvass" not in left
+
+
+def test_a_failed_first_download_is_tried_again(new_context, sign_in_as, captain, assignment):
+    """On a weak signal the first download of the walk list can fail (here the server answers
+    500 once): the page tries again by itself and shows the doors, not "no walk list"."""
+    context = new_context(service_workers="block", **PHONE)
+    page = context.new_page()
+    sign_in_as(page, captain)
+    asked: list[int] = []
+
+    def flaky(route):
+        asked.append(1)
+        if len(asked) == 1:
+            route.fulfill(status=500, body="busy")
+        else:
+            route.continue_()
+
+    page.route("**/walklist.json", flaky)
+    page.goto(f"/canvass/walk/{assignment.pk}/")
+    expect(page.locator("body[data-walk-ready='1']")).to_have_count(1)
+    expect(page.locator(".walk-door-button")).to_have_count(10)
+    assert len(asked) == 2
+    expect(page.locator("#walk-message")).to_be_hidden()
+
+
+def test_a_refused_download_is_not_tried_again(new_context, sign_in_as, captain, assignment):
+    """A download the server refuses (403) is not repeated: the page says there is no list."""
+    context = new_context(service_workers="block", **PHONE)
+    page = context.new_page()
+    sign_in_as(page, captain)
+    asked: list[int] = []
+
+    def refuse(route):
+        asked.append(1)
+        route.fulfill(status=403, body="no")
+
+    page.route("**/walklist.json", refuse)
+    page.goto(f"/canvass/walk/{assignment.pk}/")
+    expect(page.locator("body[data-walk-ready='1']")).to_have_count(1)
+    expect(page.locator(".walk-door-button")).to_have_count(0)
+    expect(page.locator("#walk-message")).to_be_visible()
+    assert len(asked) == 1
