@@ -197,6 +197,8 @@ class InboundMessage(models.Model):
         OPT_IN = "opt_in", _("Opt-in")
         HELP = "help", _("Help request")
         REVIEW = "review", _("Needs review")
+        # A reply another app acted on (a responder's "1" to an alert): handled on arrival.
+        ANSWER = "answer", _("Answer to an alert")
 
     class Review(models.TextChoices):
         NONE = "", _("No review needed")

@@ -1594,7 +1594,11 @@ def inbound_receive(*, message_sid: str, from_number: str, body: str) -> Inbound
     elif kind == InboundMessage.Kind.REPLY and person is not None:
         handled = _reply_handle(message)
         if handled:
+            # Dealt with on arrival: nobody needs to answer it, and it is kept only as long
+            # as the alerts it answers (see services_retention).
             detail["handled"] = handled
+            message.kind, message.handled_at = InboundMessage.Kind.ANSWER, timezone.now()
+            message.save(update_fields=["kind", "handled_at"])
     audit_record(
         actor=None,
         actor_label="sms",

@@ -6,6 +6,9 @@ it is useful, then cleared by a daily job.
 - Broadcasts, notices, tests and opt-out or help replies: LEAVEN_OUTBOX_KEEP_DAYS (30).
 - One-to-one conversations, both ways (texts an organizer sent and texts received, with the
   number they came from): LEAVEN_CONVERSATION_KEEP_DAYS (365).
+- A responder's texted answer to an alert ("1", "VOY"), which the rapid-response app acts on
+  when it arrives: LEAVEN_OUTBOX_URGENT_KEEP_DAYS (7), like the alert it answers. It ties a
+  number to an incident, and the alert keeps the answer itself.
 - A received text still waiting for an answer or a review: LEAVEN_UNANSWERED_KEEP_DAYS (90),
   never more than the conversation period. The long conversation period lets an organizer
   read back an exchange; a text nobody has answered or reviewed in three months is not part
@@ -58,10 +61,19 @@ class PurgeResult:
     incoming: int
     # Received texts cleared while still waiting for an answer or a review.
     unanswered: int = 0
+    # Responders' texted answers to alerts.
+    answers: int = 0
 
     @property
     def total(self) -> int:
-        return self.urgent + self.outgoing + self.conversations + self.incoming + self.unanswered
+        return (
+            self.urgent
+            + self.outgoing
+            + self.conversations
+            + self.incoming
+            + self.unanswered
+            + self.answers
+        )
 
 
 # Functions that name the idempotency-key prefixes of messages to keep for now.
@@ -144,8 +156,14 @@ def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
         kind=InboundMessage.Kind.REPLY, handled_at__isnull=True
     )
     received = InboundMessage.objects.exclude(body="").exclude(_inbound_held())
+    answer = Q(kind=InboundMessage.Kind.ANSWER)
+    answers = _clear_in_chunks(
+        received.filter(answer, received_at__lt=now - dt.timedelta(days=urgent_days)),
+        body="",
+        from_number="",
+    )
     incoming = _clear_in_chunks(
-        received.filter(received_at__lt=conversation_cutoff).exclude(waiting),
+        received.filter(received_at__lt=conversation_cutoff).exclude(waiting).exclude(answer),
         body="",
         from_number="",
     )
@@ -160,6 +178,7 @@ def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
         conversations=conversations,
         incoming=incoming,
         unanswered=unanswered,
+        answers=answers,
     )
     if result.total:
         audit_record(
@@ -172,6 +191,7 @@ def messages_purge(*, now: dt.datetime | None = None) -> PurgeResult:
                 "conversations": conversations,
                 "incoming": incoming,
                 "unanswered": unanswered,
+                "answers": answers,
             },
         )
     return result

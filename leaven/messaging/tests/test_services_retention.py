@@ -180,8 +180,43 @@ def test_an_answer_to_an_alert_under_legal_hold_is_kept(add_person, tree):
     assert _kept(answer) and not _kept(other)
 
     Incident.objects.filter(pk=incident.pk).update(legal_hold=False)
-    assert messages_purge().unanswered == 1
+    assert messages_purge().answers == 1
     assert not _kept(answer)
+
+
+def test_an_answer_to_an_alert_is_kept_as_long_as_the_alert(add_person, tree):
+    """A responder's texted answer to an alert is handled when it arrives (nobody is asked
+    to answer it) and keeps its words and number as long as an alert does (7 days), not a
+    conversation's year; a "1" that answers no alert is an ordinary reply."""
+    from leaven.rapid_response.models import Alert, Incident, Responder
+
+    incident = Incident.objects.create(
+        owner_unit=tree.committee_a, type="checkpoint", seen_at=timezone.now()
+    )
+    person = add_person(phone="+13125550116", urgent=True)
+    responder = Responder.objects.create(
+        person=person, owner_unit=tree.committee_a, cell="x", lat=0, lon=0
+    )
+    Alert.objects.create(incident=incident, responder=responder)
+    old = services.inbound_receive(message_sid="SM61", from_number="+13125550116", body="1")
+    recent = services.inbound_receive(message_sid="SM62", from_number="+13125550116", body="2")
+    add_person(phone="+13125550117")
+    stray = services.inbound_receive(message_sid="SM63", from_number="+13125550117", body="1")
+    assert old.message.kind == recent.message.kind == InboundMessage.Kind.ANSWER
+    assert old.message.handled_at is not None
+    assert stray.message.kind == InboundMessage.Kind.REPLY and stray.message.handled_at is None
+    eight_days = timezone.now() - timedelta(days=8)
+    InboundMessage.objects.filter(pk__in=[old.message.pk, stray.message.pk]).update(
+        received_at=eight_days
+    )
+    InboundMessage.objects.filter(pk=recent.message.pk).update(
+        received_at=timezone.now() - timedelta(days=6)
+    )
+
+    result = messages_purge()
+
+    assert (result.answers, result.unanswered, result.incoming) == (1, 0, 0)
+    assert not _kept(old.message) and _kept(recent.message) and _kept(stray.message)
 
 
 def test_a_cleared_text_can_still_be_reviewed(add_person, organizer):
@@ -251,7 +286,8 @@ def test_purge_is_audited_once_and_safe_to_run_twice(add_person):
     events = AuditEvent.objects.filter(verb="messaging.purged")
     assert events.count() == 1
     assert events.get().detail == {
-        "urgent": 0, "outgoing": 1, "conversations": 0, "incoming": 0, "unanswered": 0
+        "urgent": 0, "outgoing": 1, "conversations": 0, "incoming": 0, "unanswered": 0,
+        "answers": 0,
     }  # fmt: skip
 
 

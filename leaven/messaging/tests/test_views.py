@@ -157,6 +157,30 @@ def test_inbox_reply_and_review(client_for, organizer, inbound, settings):
     assert person.phones.get().sms_status == "opted_out"
 
 
+@pytest.mark.parametrize(
+    ("language", "label", "not_answered"),
+    [
+        ("en", "Answer to an alert", ">not answered<"),
+        ("es", "Respuesta a una alerta", ">sin respuesta<"),
+    ],
+)
+def test_inbox_shows_an_answer_to_an_alert_as_handled(
+    client_for, organizer, inbound, language, label, not_answered
+):
+    """A text that another part of Leaven acted on when it arrived (a responder's "1" to an
+    alert) is labelled as such in the inbox, in the reader's language, with no "not
+    answered" badge asking someone to reply."""
+    message, _person = inbound
+    InboundMessage.objects.filter(pk=message.pk).update(
+        kind=InboundMessage.Kind.ANSWER, handled_at=message.received_at
+    )
+    c = client_for(organizer)
+    c.cookies["django_language"] = language
+    inbox = c.get("/messaging/inbox/").content.decode()
+    assert label in inbox and "See you Saturday" in inbox
+    assert not_answered not in inbox
+
+
 def test_viewer_has_no_messaging(client_for, viewer, broadcast):
     c = client_for(viewer)
     assert c.get("/messaging/").status_code == 404

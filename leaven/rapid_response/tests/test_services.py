@@ -506,6 +506,10 @@ def test_responders_answer_by_texting_1_or_2(report, dispatcher, make_responder)
     assert acks == {going.pk: "going", cant.pk: "cant", chatty.pk: "pending"}
     assert AuditEvent.objects.filter(verb="rapid.acknowledged").count() == 2
     assert InboundMessage.objects.get(message_sid="SM3").kind == InboundMessage.Kind.REPLY
+    # The answers need no answer from anyone: handled as they arrive.
+    for sid in ("SM1", "SM2", "SM4"):
+        message = InboundMessage.objects.get(message_sid=sid)
+        assert message.kind == InboundMessage.Kind.ANSWER and message.handled_at is not None
 
 
 def test_a_text_answer_needs_an_open_recent_alert(report, dispatcher, make_responder):
