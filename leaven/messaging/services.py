@@ -1599,10 +1599,11 @@ def inbound_receive(*, message_sid: str, from_number: str, body: str) -> Inbound
             detail["handled"] = handled
             message.kind, message.handled_at = InboundMessage.Kind.ANSWER, timezone.now()
             message.save(update_fields=["kind", "handled_at"])
+            detail["kind"] = message.kind
     audit_record(
         actor=None,
         actor_label="sms",
-        verb=f"sms.{kind}",
+        verb=f"sms.{message.kind}",
         object_type="person" if person else "inbound",
         object_id=person.pk if person else message.pk,
         unit=unit,

@@ -16,6 +16,7 @@ register(
         "outbox.delivery_status": _("delivery status received"),
         "email.provider_event": _("email provider report received"),
         "sms.reply": _("text received"),
+        "sms.answer": _("answer to an alert received by text"),
         "sms.opt_out": _("texts stopped (STOP)"),
         "sms.opt_in": _("texts restarted (START)"),
         "sms.help": _("help requested by text"),

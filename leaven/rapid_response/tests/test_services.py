@@ -510,6 +510,8 @@ def test_responders_answer_by_texting_1_or_2(report, dispatcher, make_responder)
     for sid in ("SM1", "SM2", "SM4"):
         message = InboundMessage.objects.get(message_sid=sid)
         assert message.kind == InboundMessage.Kind.ANSWER and message.handled_at is not None
+    assert AuditEvent.objects.filter(verb="sms.answer").count() == 3
+    assert AuditEvent.objects.filter(verb="sms.reply").count() == 1
 
 
 def test_a_text_answer_needs_an_open_recent_alert(report, dispatcher, make_responder):
