@@ -265,12 +265,22 @@ def _collection(
 
 
 class _Answer(NamedTuple):
-    """What a write answers with: the record (its kind and id, all that a replay keeps) and
-    how to render it for this request."""
+    """What a write answers with: the record (its kind and id are all that a replay keeps),
+    and whether sending it back is a read of a person already stored (counted and audited
+    like any other read)."""
 
-    kind: str
-    pk: int
-    render: Callable[[], dict[str, Any]]
+    record: Person | Tag | Tagging | Event | RSVP
+    read: bool = False
+
+
+# A record's kind, as a stored answer names it (see selectors.answered_record).
+_ANSWER_KINDS: dict[type[Any], str] = {
+    Person: "person",
+    Tag: "tag",
+    Tagging: "tagging",
+    Event: "event",
+    RSVP: "attendance",
+}
 
 
 class _ClaimLost(Exception):
@@ -301,7 +311,7 @@ def _idempotent(request: HttpRequest, run: Callable[[], _Answer]) -> HttpRespons
     header = request.headers.get("Idempotency-Key", "").strip()
     key = _key(request)
     if not header:
-        return _ok(run().render())
+        return _ok(_answer_body(request, run()))
     claim = services.idempotent_claim(
         key=key,
         idempotency_key=header,
@@ -325,7 +335,10 @@ def _idempotent(request: HttpRequest, run: Callable[[], _Answer]) -> HttpRespons
             with transaction.atomic():
                 answer = run()
                 if not services.idempotent_complete(
-                    record=claim.record, status=200, object_type=answer.kind, object_id=answer.pk
+                    record=claim.record,
+                    status=200,
+                    object_type=_ANSWER_KINDS[type(answer.record)],
+                    object_id=answer.record.pk,
                 ):
                     raise _ClaimLost
         except _ClaimLost:
@@ -334,7 +347,7 @@ def _idempotent(request: HttpRequest, run: Callable[[], _Answer]) -> HttpRespons
             services.idempotent_release(record=claim.record)
             raise
         else:
-            return _ok(answer.render())
+            return _ok(_answer_body(request, answer))
     response = _error(
         409,
         "A request with this Idempotency-Key is still being processed: wait for it to "
@@ -349,9 +362,16 @@ def _replay_body(request: HttpRequest, kind: str, pk: int | None) -> dict[str, A
     key's scoped selectors (404 when it may no longer see it), and a person counted as a
     read like any other."""
     record = selectors.answered_record(actor=_actor(request), kind=kind, pk=pk)
+    return _answer_body(request, _Answer(record, read=isinstance(record, Person)))
+
+
+def _answer_body(request: HttpRequest, answer: _Answer) -> dict[str, Any]:
+    """The JSON of a write's record, for a first answer and a replay alike."""
+    record = answer.record
+    if answer.read:
+        _people_read(request, [record])
     base = _base(request)
     if isinstance(record, Person):
-        _people_read(request, [record])
         return _person_body(request, record)
     if isinstance(record, Tag):
         return payloads.tags_json(base, [record])[0]
@@ -537,17 +557,10 @@ def person_signup(
             add_tags=data.get("add_tags") or data.get("person", {}).get("add_tags"),
             remove_tags=data.get("remove_tags"),
         )
-
-        def render() -> dict[str, Any]:
-            if not result.created:
-                # The answer carries the stored record of the person matched: a read,
-                # counted and audited like any other. Past the day's cap the signup is
-                # still recorded (sending it again changes nothing), but the record is not
-                # sent back.
-                _people_read(request, [result.person])
-            return _person_body(request, result.person)
-
-        return _Answer("person", result.person.pk, render)
+        # A person matched, not created: the answer carries their stored record, a read
+        # counted and audited like any other. Past the day's cap the signup is still
+        # recorded (sending it again changes nothing), but the record is not sent back.
+        return _Answer(result.person, read=not result.created)
 
     return _idempotent(request, run)
 
@@ -630,7 +643,7 @@ def tag_create(request: HttpRequest, body: TagIn) -> HttpResponse:
         tag = people_tag_create(
             actor=_actor(request), owner_unit=_key(request).unit, name=_clean(body.name)
         )
-        return _Answer("tag", tag.pk, lambda: payloads.tags_json(_base(request), [tag])[0])
+        return _Answer(tag)
 
     return _idempotent(request, run)
 
@@ -670,9 +683,7 @@ def tagging_create(
     def run() -> _Answer:
         person = selectors.person_get(actor=actor, identifier=person_id)
         tagging = services_osdi.tagging_create(actor=actor, tag=tag, person=person)
-        return _Answer(
-            "tagging", tagging.pk, lambda: payloads.taggings_json(_base(request), [tagging])[0]
-        )
+        return _Answer(tagging)
 
     return _idempotent(request, run)
 
@@ -719,11 +730,7 @@ def event_create(request: HttpRequest, body: EventIn) -> HttpResponse:
         event = services_osdi.event_create(
             actor=_actor(request), unit=_key(request).unit, data=_dump(body)
         )
-        return _Answer(
-            "event",
-            event.pk,
-            lambda: payloads.events_json(_base(request), [event], _site(request))[0],
-        )
+        return _Answer(event)
 
     return _idempotent(request, run)
 
@@ -770,9 +777,7 @@ def attendance_create(
             person_data=data.get("person"),
             add_tags=data.get("add_tags"),
         )
-        return _Answer(
-            "attendance", rsvp.pk, lambda: payloads.attendances_json(_base(request), [rsvp])[0]
-        )
+        return _Answer(rsvp)
 
     return _idempotent(request, run)
 
